@@ -1,0 +1,288 @@
+"""A finite Markov chain over operator states with an absorbing stop state.
+
+``start[j]`` is the probability that the first step is state ``j``;
+``1 - sum(start)`` is the probability of doing nothing. Row ``i`` of
+``transitions`` gives the next state after ``i``; ``1 - sum(row i)`` is the
+probability of stopping after ``i``. ``max_steps`` bounds the walk.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .core import ConfigError, check_int, check_number
+
+__all__ = ["MarkovChain"]
+
+_TOL = 1e-9
+
+
+class MarkovChain:
+    """States ``0..n-1`` plus an absorbing stop; validated on construction.
+
+    >>> chain = MarkovChain(start=[1.0, 0.0], transitions=[[0.0, 0.5], [0.0, 0.0]])
+    >>> chain.expected_length()
+    1.5
+    """
+
+    def __init__(
+        self,
+        start: ArrayLike,
+        transitions: ArrayLike,
+        max_steps: int | None = None,
+    ) -> None:
+        self.start = _probabilities("start", start, ndim=1)
+        n = self.start.shape[0]
+        if n == 0:
+            raise ValueError("start must have at least one state")
+        self.transitions = _probabilities("transitions", transitions, ndim=2)
+        if self.transitions.shape != (n, n):
+            raise ValueError(
+                f"transitions must have shape ({n}, {n}) to match start's {n} states, "
+                f"got {self.transitions.shape}"
+            )
+        self.max_steps = None if max_steps is None else check_int("max_steps", max_steps, low=1)
+        self.stop = np.clip(1.0 - self.transitions.sum(axis=1), 0.0, 1.0)
+        self._cum_start = np.cumsum(self.start)
+        self._cum_rows = np.cumsum(self.transitions, axis=1)
+        if self.max_steps is None:
+            trapped = self._states_without_stop()
+            if trapped:
+                raise ValueError(
+                    f"the stop state cannot be reached from state(s) {trapped}, which the "
+                    "chain can enter: the walk could go on forever; give max_steps or let "
+                    "those rows sum to less than 1"
+                )
+        for arr in (self.start, self.transitions, self.stop):
+            arr.setflags(write=False)
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_states(self) -> int:
+        return int(self.start.shape[0])
+
+    @property
+    def stop_at_start(self) -> float:
+        """Probability that the walk is empty."""
+        return float(max(0.0, 1.0 - self.start.sum()))
+
+    def __repr__(self) -> str:
+        return (
+            f"MarkovChain(start={self.start.tolist()}, transitions={self.transitions.tolist()}, "
+            f"max_steps={self.max_steps})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, MarkovChain)
+            and self.max_steps == other.max_steps
+            and np.array_equal(self.start, other.start)
+            and np.array_equal(self.transitions, other.transitions)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _reachable(self) -> set[int]:
+        seen = {int(j) for j in np.flatnonzero(self.start > 0)}
+        todo = list(seen)
+        while todo:
+            i = todo.pop()
+            for j in np.flatnonzero(self.transitions[i] > 0):
+                if int(j) not in seen:
+                    seen.add(int(j))
+                    todo.append(int(j))
+        return seen
+
+    def _states_without_stop(self) -> list[int]:
+        # States from which stop is reachable, by backward closure from the
+        # states with a positive stop probability.
+        can_stop = {int(i) for i in np.flatnonzero(self.stop > 0)}
+        changed = True
+        while changed:
+            changed = False
+            for i in range(self.n_states):
+                if i not in can_stop and any(self.transitions[i, j] > 0 for j in can_stop):
+                    can_stop.add(i)
+                    changed = True
+        return sorted(self._reachable() - can_stop)
+
+    # ------------------------------------------------------------------ sampling
+    def sample(self, rng: np.random.Generator) -> list[int]:
+        """One walk: the list of visited states, at most ``max_steps`` long."""
+        path: list[int] = []
+        state = _pick(self._cum_start, rng.random())
+        limit = self.max_steps
+        while state is not None:
+            path.append(state)
+            if limit is not None and len(path) >= limit:
+                break
+            state = _pick(self._cum_rows[state], rng.random())
+        return path
+
+    # ------------------------------------------------------------------ analysis
+    def visit_frequencies(self) -> NDArray[np.float64]:
+        """Expected number of visits to each state in one walk (exact).
+
+        Without ``max_steps`` this is ``start @ N`` with the fundamental matrix
+        ``N = (I - Q)^-1``. With ``max_steps = m`` it is
+        ``start @ (I + Q + ... + Q^(m-1)) = start @ (I - Q^m) @ N``; when
+        ``I - Q`` is singular (a closed class that only ``max_steps`` ends)
+        the finite sum is evaluated directly.
+        """
+        q = self.transitions
+        n = self.n_states
+        eye = np.eye(n)
+        m = self.max_steps
+        if m is None:
+            return np.asarray(np.linalg.solve((eye - q).T, self.start), dtype=np.float64)
+        if np.linalg.cond(eye - q) < 1e12:
+            fundamental = np.linalg.inv(eye - q)
+            out = self.start @ (eye - np.linalg.matrix_power(q, m)) @ fundamental
+            return np.asarray(out, dtype=np.float64)
+        total = np.zeros(n)
+        row = self.start.copy()
+        for _ in range(m):
+            total += row
+            row = row @ q
+        return total
+
+    def expected_length(self) -> float:
+        """Expected number of steps (operator applications) in one walk."""
+        return float(self.visit_frequencies().sum())
+
+    def stationary(self) -> NDArray[np.float64]:
+        """Stationary distribution of the operator-to-operator transitions.
+
+        It exists when the walk never stops on its own (every row sums to 1,
+        so only ``max_steps`` ends it) and is unique when those transitions
+        form one closed class. Otherwise a ``ValueError`` says why; for chains
+        that stop, ``visit_frequencies() / expected_length()`` is the long-run
+        share of steps per operator.
+        """
+        if np.any(self.stop > _TOL):
+            rows = np.flatnonzero(self.stop > _TOL).tolist()
+            raise ValueError(
+                f"no stationary distribution over operators: the walk stops from state(s) "
+                f"{rows}, so all mass ends in the stop state; use visit_frequencies() / "
+                "expected_length() for the long-run share of steps"
+            )
+        n = self.n_states
+        p = self.transitions / self.transitions.sum(axis=1, keepdims=True)
+        a = np.vstack([p.T - np.eye(n), np.ones((1, n))])
+        if np.linalg.matrix_rank(a[:-1]) < n - 1:
+            raise ValueError(
+                "the stationary distribution is not unique: the transitions have more than "
+                "one closed class"
+            )
+        b = np.zeros(n + 1)
+        b[-1] = 1.0
+        pi, *_ = np.linalg.lstsq(a, b, rcond=None)
+        pi = np.clip(pi, 0.0, None)
+        return np.asarray(pi / pi.sum(), dtype=np.float64)
+
+    # ------------------------------------------------------------------ fitting
+    @classmethod
+    def fit(
+        cls,
+        sequences: Iterable[Sequence[int]],
+        n_states: int,
+        smoothing: float = 0.0,
+        max_steps: int | None = None,
+    ) -> MarkovChain:
+        """Maximum-likelihood chain from observed state sequences.
+
+        Counts first states (an empty sequence counts as stopping at once),
+        transitions, and stops after the last state. ``smoothing`` adds that
+        pseudo-count to every outcome (each state and stop) of the start and
+        of every row (Laplace smoothing). With ``max_steps``, a sequence of
+        exactly that length is censored: it ends because of the bound, so it
+        adds no stop count. A state never left (no outgoing counts, no
+        smoothing) gets a row that stops.
+        """
+        n = check_int("n_states", n_states, low=1)
+        alpha = check_number("smoothing", smoothing, low=0.0)
+        m = None if max_steps is None else check_int("max_steps", max_steps, low=1)
+        start_counts = np.zeros(n + 1)  # last column = stop
+        counts = np.zeros((n, n + 1))
+        n_seq = 0
+        for k, seq in enumerate(sequences):
+            states = [check_int(f"sequences[{k}][]", s, low=0, high=n - 1) for s in seq]
+            if m is not None and len(states) > m:
+                raise ValueError(f"sequences[{k}] has {len(states)} steps, more than max_steps={m}")
+            n_seq += 1
+            if not states:
+                start_counts[n] += 1
+                continue
+            start_counts[states[0]] += 1
+            for a, b in itertools.pairwise(states):
+                counts[a, b] += 1
+            if m is None or len(states) < m:
+                counts[states[-1], n] += 1
+        if n_seq == 0:
+            raise ValueError("sequences is empty: nothing to fit")
+        start_counts += alpha
+        counts += alpha
+        start = start_counts[:n] / start_counts.sum()
+        totals = counts.sum(axis=1, keepdims=True)
+        rows = np.divide(counts[:, :n], totals, out=np.zeros((n, n)), where=totals > 0)
+        return cls(start, rows, max_steps=m)
+
+    # ------------------------------------------------------------------ config
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.tolist(),
+            "transitions": self.transitions.tolist(),
+            "max_steps": self.max_steps,
+        }
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any]) -> MarkovChain:
+        if not isinstance(config, Mapping):
+            raise ConfigError(f"a chain config must be a mapping, got {type(config).__name__}")
+        unknown = set(config) - {"start", "transitions", "max_steps"}
+        if unknown:
+            raise ConfigError(f"unknown keys in chain config: {sorted(unknown)}")
+        missing = {"start", "transitions"} - set(config)
+        if missing:
+            raise ConfigError(f"chain config is missing {sorted(missing)}")
+        try:
+            return cls(config["start"], config["transitions"], config.get("max_steps"))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid chain: {exc}") from None
+
+
+def _probabilities(name: str, value: ArrayLike, *, ndim: int) -> NDArray[np.float64]:
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numeric, got {value!r}") from None
+    if arr.ndim != ndim:
+        shape = "a vector" if ndim == 1 else "a square matrix"
+        raise ValueError(f"{name} must be {shape}, got an array of shape {arr.shape}")
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains an infinite value")
+    if (arr < 0).any():
+        where = tuple(int(i) for i in np.argwhere(arr < 0)[0])
+        raise ValueError(f"{name} has a negative entry at {where}: probabilities must be >= 0")
+    sums = arr.sum(axis=-1)
+    over = np.flatnonzero(np.atleast_1d(sums) > 1.0 + _TOL)
+    if over.size:
+        what = name if ndim == 1 else f"row {int(over[0])} of {name}"
+        total = float(np.atleast_1d(sums)[over[0]])
+        raise ValueError(f"{what} sums to {total:.12g} > 1 (the remainder is the stop probability)")
+    # Rows within tolerance above 1 are scaled down so the stop probability is exactly 0.
+    scale = np.maximum(np.atleast_1d(sums), 1.0)
+    return np.asarray(arr / (scale if ndim == 1 else scale[:, None]), dtype=np.float64)
+
+
+def _pick(cumulative: NDArray[np.float64], u: float) -> int | None:
+    """The state whose interval of the cumulative row holds ``u``, or None for stop."""
+    j = int(np.searchsorted(cumulative, u, side="right"))
+    return j if j < cumulative.shape[0] else None

@@ -1,0 +1,183 @@
+"""Loading pretrained models: devices, dtypes, a per-process cache, offline errors.
+
+Model-backed operators (back-translation, masked-LM insertion) load weights
+lazily through :func:`load_pretrained`, which
+
+- accepts a hub name (``"Helsinki-NLP/opus-mt-en-de"``) or a local directory,
+- loads each (class, model, device, dtype) once per process and shares it
+  read-only between operator instances (per-call settings such as beams or
+  temperature are passed to ``generate``, never written into a shared model),
+- turns "not found" into a :class:`~augkit.ModelUnavailableError` that says
+  which model, where augkit looked, and how to provide it offline,
+- never passes ``trust_remote_code``.
+
+torch and transformers are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .core import ModelUnavailableError
+
+__all__ = [
+    "clear_model_cache",
+    "is_offline",
+    "load_pretrained",
+    "resolve_device",
+    "resolve_dtype",
+]
+
+_DEVICE_RE = re.compile(r"^(cpu|cuda|mps|cuda:\d+)$")
+_DTYPES = ("float32", "float16", "bfloat16")
+
+_cache: dict[tuple[Any, ...], Any] = {}
+_cache_lock = threading.Lock()
+
+
+def resolve_device(device: str) -> str:
+    """``"auto"`` -> ``"cuda"`` when available else ``"cpu"``; validates the others.
+
+    Accepted: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"``.
+    """
+    if not isinstance(device, str):
+        raise TypeError(
+            f"device must be a str such as 'cpu' or 'cuda:0', got {type(device).__name__}"
+        )
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not _DEVICE_RE.match(device):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} was asked for but CUDA is not available here")
+        if ":" in device:
+            n = int(device.split(":", 1)[1])
+            count = torch.cuda.device_count()
+            if n >= count:
+                raise ValueError(f"device {device!r}: only {count} CUDA device(s) (0..{count - 1})")
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("device 'mps' was asked for but MPS is not available here")
+    return device
+
+
+def resolve_dtype(dtype: Any) -> Any:
+    """``None`` (the checkpoint's dtype), a name in ``float32/float16/bfloat16``, or a torch dtype."""
+    if dtype is None:
+        return None
+    import torch
+
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if isinstance(dtype, str) and dtype in _DTYPES:
+        return getattr(torch, dtype)
+    raise ValueError(
+        f"dtype must be None, one of {', '.join(_DTYPES)} or a torch.dtype, got {dtype!r}"
+    )
+
+
+def is_offline() -> bool:
+    """True when ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set to a true value."""
+    return any(
+        os.environ.get(v, "").strip().lower() in {"1", "true", "yes", "on"}
+        for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
+
+
+def _hub_cache_dir() -> str:
+    try:
+        from huggingface_hub import constants
+
+        return str(constants.HF_HUB_CACHE)
+    except Exception:  # pragma: no cover - huggingface_hub always comes with transformers
+        return os.path.expanduser("~/.cache/huggingface/hub")
+
+
+def describe_missing(name_or_path: str, reason: str) -> str:
+    """The message of a :class:`~augkit.ModelUnavailableError` for ``name_or_path``."""
+    path = Path(name_or_path).expanduser()
+    looked = [f"a local directory {str(path.resolve())!r} (does not exist)"]
+    looked.append(f"the Hugging Face cache {_hub_cache_dir()!r}")
+    if is_offline():
+        looked.append("not the hub: HF_HUB_OFFLINE is set")
+    else:
+        looked.append("the Hugging Face hub (unreachable or the model does not exist)")
+    return (
+        f"model {name_or_path!r} is not available: {reason}\n"
+        f"  looked in: {'; '.join(looked)}\n"
+        "  to provide it offline: on a machine with internet run\n"
+        f"    huggingface-cli download {name_or_path} --local-dir ./models/{path.name}\n"
+        "  copy that directory here and pass its path instead of the hub name "
+        "(or copy the hub cache and set HF_HOME)."
+    )
+
+
+def load_pretrained(
+    loader: Callable[..., Any],
+    name_or_path: str,
+    *,
+    device: str | None = None,
+    dtype: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """``loader(name_or_path, **kwargs)`` once per process, moved to ``device``, in eval mode.
+
+    ``loader`` is a ``from_pretrained`` classmethod (model or tokenizer). The
+    result is cached by (loader, path, device, dtype, kwargs) and shared; do
+    not mutate it. Missing models raise :class:`~augkit.ModelUnavailableError`.
+    """
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise TypeError(
+            f"model must be a hub name or a directory, got {type(name_or_path).__name__}"
+        )
+    name = os.fspath(name_or_path)
+    if not name.strip():
+        raise ValueError("model name or path is empty")
+    local = Path(name).expanduser()
+    source = str(local.resolve()) if local.is_dir() else name
+    torch_dtype = resolve_dtype(dtype)
+    key = (
+        getattr(loader, "__qualname__", repr(loader)),
+        getattr(loader, "__self__", None),
+        source,
+        device,
+        str(torch_dtype),
+        tuple(sorted(kwargs.items())),
+    )
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+        if kwargs.pop("trust_remote_code", False):
+            raise ValueError("augkit never loads models with trust_remote_code")
+        extra: dict[str, Any] = dict(kwargs)
+        if is_offline() or local.is_dir():
+            extra["local_files_only"] = True
+        if torch_dtype is not None:
+            extra["dtype"] = torch_dtype
+        try:
+            obj = loader(source, **extra)
+        except (OSError, ValueError) as exc:
+            if local.is_dir():
+                raise ModelUnavailableError(
+                    f"could not load {loader.__qualname__} from directory {source!r}: {exc}"
+                ) from exc
+            raise ModelUnavailableError(describe_missing(name, str(exc).splitlines()[0])) from exc
+        if device is not None and hasattr(obj, "to"):
+            obj = obj.to(device)
+        if hasattr(obj, "eval"):
+            obj.eval()
+        _cache[key] = obj
+        return obj
+
+
+def clear_model_cache() -> None:
+    """Drop every cached model (frees memory; the next use loads again)."""
+    with _cache_lock:
+        _cache.clear()

@@ -1,0 +1,439 @@
+"""Pipeline: operators whose order is sampled from a Markov chain.
+
+Per item, the pipeline draws one generator from the seeding rule
+``(seed, epoch, index)``, samples the item's path through the chain from it,
+then draws each step's parameters from the same generator. Batched execution
+samples every path first and then runs step by step, calling each operator
+once per step with all the items that need it; because every item owns its
+generator, the result is the same as running the item alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .core import (
+    ANY,
+    Augmenter,
+    ConfigError,
+    check_fraction,
+    check_int,
+    fresh_seed,
+    item_rng,
+    operator_from_dict,
+    resolve_indices,
+    to_jsonable,
+)
+from .markov import MarkovChain
+from .trace import Step, Trace
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "Pipeline"]
+
+FORMAT = "augkit.pipeline"
+FORMAT_VERSION = 1
+
+_MISSING = object()
+
+
+class Pipeline:
+    """Operators plus a :class:`MarkovChain` that decides which run, in which order.
+
+    Chain state ``s`` runs operator ``ops[state_ops[s]]`` (by default state
+    ``s`` is operator ``s``; :meth:`some_of` uses more states than operators).
+    With ``key``, items are mappings and only ``item[key]`` is augmented; the
+    other fields pass through unchanged.
+    """
+
+    def __init__(
+        self,
+        ops: Sequence[Augmenter],
+        chain: MarkovChain,
+        *,
+        key: str | None = None,
+        state_ops: Sequence[int] | None = None,
+    ) -> None:
+        self.ops: tuple[Augmenter, ...] = tuple(ops)
+        if not self.ops:
+            raise ValueError("ops must hold at least one operator")
+        for i, op in enumerate(self.ops):
+            if not isinstance(op, Augmenter):
+                raise TypeError(
+                    f"ops[{i}] ({type(op).__name__}) is not an augkit Augmenter: it needs "
+                    "modality, name, sample_params, apply, apply_batch, __call__, "
+                    "augment_batch, validate_input and to_dict (subclass augkit.BaseAugmenter)"
+                )
+        if not isinstance(chain, MarkovChain):
+            raise TypeError(f"chain must be a MarkovChain, got {type(chain).__name__}")
+        self.chain = chain
+        if state_ops is None:
+            if chain.n_states != len(self.ops):
+                raise ValueError(
+                    f"the chain has {chain.n_states} states but there are {len(self.ops)} "
+                    "operators (give state_ops to map states to operators)"
+                )
+            self.state_ops: tuple[int, ...] = tuple(range(len(self.ops)))
+        else:
+            self.state_ops = tuple(
+                check_int("state_ops[]", s, low=0, high=len(self.ops) - 1) for s in state_ops
+            )
+            if len(self.state_ops) != chain.n_states:
+                raise ValueError(
+                    f"state_ops has {len(self.state_ops)} entries for {chain.n_states} chain states"
+                )
+        if key is not None and not isinstance(key, str):
+            raise TypeError(f"key must be a str or None, got {type(key).__name__}")
+        self.key = key
+        self.modality = _common_modality(self.ops)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def markov(
+        cls,
+        ops: Sequence[Augmenter],
+        start: ArrayLike,
+        transitions: ArrayLike,
+        max_steps: int | None = None,
+        *,
+        key: str | None = None,
+    ) -> Pipeline:
+        """A pipeline whose chain you give directly (see :class:`MarkovChain`)."""
+        return cls(ops, MarkovChain(start, transitions, max_steps), key=key)
+
+    @classmethod
+    def sequence(cls, ops: Sequence[Augmenter], *, key: str | None = None) -> Pipeline:
+        """Every operator once, in order: start at 0, ``i -> i+1`` with probability 1."""
+        n = len(ops)
+        start = np.zeros(n)
+        if n:
+            start[0] = 1.0
+        return cls.markov(ops, start, np.eye(n, k=1), key=key)
+
+    @classmethod
+    def one_of(
+        cls,
+        ops: Sequence[Augmenter],
+        weights: ArrayLike | None = None,
+        *,
+        p: float = 1.0,
+        key: str | None = None,
+    ) -> Pipeline:
+        """With probability ``p``, exactly one operator, chosen by ``weights``; then stop."""
+        n = len(ops)
+        w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+        if w.shape != (n,):
+            raise ValueError(f"weights must have one entry per operator ({n}), got shape {w.shape}")
+        if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+            raise ValueError("weights must be finite, non-negative and not all zero")
+        start = check_fraction("p", p) * w / w.sum()
+        return cls.markov(ops, start, np.zeros((n, n)), key=key)
+
+    @classmethod
+    def sometimes(cls, op: Augmenter, p: float = 0.5, *, key: str | None = None) -> Pipeline:
+        """``op`` with probability ``p``, otherwise nothing."""
+        return cls.markov([op], [check_fraction("p", p)], [[0.0]], key=key)
+
+    @classmethod
+    def some_of(cls, ops: Sequence[Augmenter], n: int, *, key: str | None = None) -> Pipeline:
+        """``n`` distinct operators, a uniformly random subset, applied in list order.
+
+        A chain over operators alone cannot remember which ones it used, so
+        this chain's states are pairs (operator ``i``, ``k``-th pick). The
+        probabilities are those of drawing the subset in increasing order:
+        after picking ``i`` as the ``k``-th of ``n``, the next is ``j > i``
+        with probability ``C(m-1-j, n-k-1) / C(m-1-i, n-k)``.
+        """
+        m = len(ops)
+        n = check_int("n", n, low=1, high=max(m, 1))
+        states = [
+            (i, k) for k in range(1, n + 1) for i in range(m) if k - 1 <= i <= m - 1 - (n - k)
+        ]
+        index = {s: t for t, s in enumerate(states)}
+        start = np.zeros(len(states))
+        trans = np.zeros((len(states), len(states)))
+        for (i, k), t in index.items():
+            if k == 1:
+                start[t] = math.comb(m - 1 - i, n - 1) / math.comb(m, n)
+            if k < n:
+                for j in range(i + 1, m):
+                    nxt = index.get((j, k + 1))
+                    if nxt is not None:
+                        trans[t, nxt] = math.comb(m - 1 - j, n - k - 1) / math.comb(
+                            m - 1 - i, n - k
+                        )
+        chain = MarkovChain(start, trans, max_steps=n)
+        return cls(ops, chain, key=key, state_ops=[i for i, _ in states])
+
+    # ------------------------------------------------------------------ running
+    def __call__(
+        self,
+        x: Any,
+        *,
+        seed: int | None = None,
+        rng: np.random.Generator | None = None,
+        epoch: int = 0,
+        index: int = 0,
+    ) -> Any:
+        """Augment one item (see :meth:`augment`); ``rng`` draws the seed from your generator."""
+        if rng is not None:
+            if seed is not None:
+                raise ValueError("give seed or rng, not both")
+            seed = int(rng.integers(0, 2**63 - 1))
+        return self.augment(x, seed=seed, epoch=epoch, index=index)
+
+    def augment(
+        self,
+        x: Any,
+        *,
+        seed: int | None = None,
+        epoch: int = 0,
+        index: int = 0,
+        return_trace: bool = False,
+    ) -> Any:
+        """Augment one item as item ``index`` of epoch ``epoch``.
+
+        Returns the output, or ``(output, trace)`` with ``return_trace=True``.
+        ``seed=None`` draws fresh entropy; the trace records it.
+        """
+        outs, traces = self._run([x], seed, epoch, [index], batched=False)
+        return (outs[0], traces[0]) if return_trace else outs[0]
+
+    def augment_batch(
+        self,
+        xs: Sequence[Any],
+        *,
+        seed: int | None = None,
+        epoch: int = 0,
+        indices: Sequence[int] | None = None,
+        return_traces: bool = False,
+    ) -> Any:
+        """Augment a batch; item ``i`` equals ``augment(xs[i], index=indices[i])``.
+
+        Each operator is called once per step (through ``apply_batch``) with
+        every item whose path needs it at that step. Returns the list of
+        outputs, or ``(outputs, traces)`` with ``return_traces=True``.
+        """
+        xs = list(xs)
+        idx = resolve_indices(len(xs), indices)
+        outs, traces = self._run(xs, seed, epoch, idx, batched=True)
+        return (outs, traces) if return_traces else outs
+
+    def _run(
+        self, xs: list[Any], seed: int | None, epoch: int, indices: list[int], *, batched: bool
+    ) -> tuple[list[Any], list[Trace]]:
+        seed = fresh_seed() if seed is None else check_int("seed", seed, low=0)
+        epoch = check_int("epoch", epoch, low=0)
+        rngs = [item_rng(seed, epoch, i) for i in indices]
+        paths = [self.chain.sample(g) for g in rngs]
+        values = [self._get(x) for x in xs]
+        steps: list[list[Step]] = [[] for _ in xs]
+        for k in range(max((len(p) for p in paths), default=0)):
+            groups: dict[int, list[int]] = {}
+            for i, path in enumerate(paths):
+                if len(path) > k:
+                    groups.setdefault(self.state_ops[path[k]], []).append(i)
+            for op_index in sorted(groups):
+                members = groups[op_index]
+                op = self.ops[op_index]
+                params = []
+                for i in members:
+                    op.validate_input(values[i])
+                    params.append(to_jsonable(op.sample_params(values[i], rngs[i])))
+                inputs = [values[i] for i in members]
+                if batched:
+                    outs = op.apply_batch(inputs, params)
+                    if len(outs) != len(members):
+                        raise RuntimeError(
+                            f"{op.name}.apply_batch returned {len(outs)} outputs for "
+                            f"{len(members)} inputs"
+                        )
+                else:
+                    outs = [op.apply(v, p) for v, p in zip(inputs, params)]
+                for i, out, p in zip(members, outs, params):
+                    values[i] = out
+                    steps[i].append(Step(op_index, op.name, p, paths[i][k]))
+        results = [self._put(x, v) for x, v in zip(xs, values)]
+        traces = [Trace(seed, epoch, i, tuple(s)) for i, s in zip(indices, steps)]
+        return results, traces
+
+    def replay(self, x: Any, trace: Trace | Mapping[str, Any]) -> Any:
+        """Reproduce the output recorded by ``trace``; draws no randomness."""
+        return self.replay_batch([x], [trace])[0]
+
+    def replay_batch(
+        self, xs: Sequence[Any], traces: Sequence[Trace | Mapping[str, Any]]
+    ) -> list[Any]:
+        """:meth:`replay` for many items, batched by step and operator."""
+        xs = list(xs)
+        ts = [t if isinstance(t, Trace) else Trace.from_dict(t) for t in traces]
+        if len(ts) != len(xs):
+            raise ValueError(f"got {len(xs)} items but {len(ts)} traces")
+        for t in ts:
+            for s in t.steps:
+                if not 0 <= s.op_index < len(self.ops) or self.ops[s.op_index].name != s.op:
+                    raise ValueError(
+                        f"trace step {s.op!r} at operator index {s.op_index} does not match "
+                        f"this pipeline's operators {[op.name for op in self.ops]}"
+                    )
+        values = [self._get(x) for x in xs]
+        for k in range(max((len(t) for t in ts), default=0)):
+            groups: dict[int, list[int]] = {}
+            for i, t in enumerate(ts):
+                if len(t) > k:
+                    groups.setdefault(t.steps[k].op_index, []).append(i)
+            for op_index in sorted(groups):
+                members = groups[op_index]
+                op = self.ops[op_index]
+                outs = op.apply_batch(
+                    [values[i] for i in members], [ts[i].steps[k].params for i in members]
+                )
+                for i, out in zip(members, outs):
+                    values[i] = out
+        return [self._put(x, v) for x, v in zip(xs, values)]
+
+    def _get(self, item: Any) -> Any:
+        if self.key is None:
+            return item
+        if not isinstance(item, Mapping):
+            raise TypeError(
+                f"this pipeline augments field {self.key!r} of mapping items, "
+                f"got {type(item).__name__}"
+            )
+        value = item.get(self.key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(f"item has no field {self.key!r} (fields: {sorted(map(str, item))})")
+        return value
+
+    def _put(self, item: Any, value: Any) -> Any:
+        if self.key is None:
+            return value
+        out = dict(item)
+        out[self.key] = value
+        return out
+
+    # ------------------------------------------------------------------ analysis
+    def expected_length(self) -> float:
+        """Expected number of operator applications per item."""
+        return self.chain.expected_length()
+
+    def visit_frequencies(self) -> np.ndarray:
+        """Expected applications of each *operator* per item (chain states summed)."""
+        per_state = self.chain.visit_frequencies()
+        out = np.zeros(len(self.ops))
+        np.add.at(out, np.asarray(self.state_ops), per_state)
+        return out
+
+    def describe(self) -> str:
+        """A human-readable summary of operators, chain and its expectations."""
+        names = [f"{i}: {op!r}" for i, op in enumerate(self.ops)]
+        lines = [f"Pipeline ({self.modality}) with {len(self.ops)} operator(s)", *names]
+        if self.state_ops != tuple(range(len(self.ops))):
+            lines.append(f"chain states -> operators: {list(self.state_ops)}")
+        ch = self.chain
+        lines.append(f"start: {_fmt(ch.start)}  (stop at once: {ch.stop_at_start:.4g})")
+        lines.append("transitions (row = from, last column = stop):")
+        for i in range(ch.n_states):
+            lines.append(f"  {i}: {_fmt(ch.transitions[i])} | {ch.stop[i]:.4g}")
+        lines.append(f"max_steps: {ch.max_steps}")
+        lines.append(f"expected length: {self.expected_length():.4g}")
+        lines.append(f"expected applications per operator: {_fmt(self.visit_frequencies())}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Pipeline(ops={list(self.ops)!r}, chain={self.chain!r}, key={self.key!r})"
+
+    # ------------------------------------------------------------------ config
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, versioned config; operators are referred to by registered name."""
+        d: dict[str, Any] = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "key": self.key,
+            "operators": [op.to_dict() for op in self.ops],
+            "chain": self.chain.to_dict(),
+        }
+        if self.state_ops != tuple(range(len(self.ops))):
+            d["state_ops"] = list(self.state_ops)
+        return d
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any]) -> Pipeline:
+        """Inverse of :meth:`to_dict`; raises :class:`ConfigError` on a bad config."""
+        if not isinstance(config, Mapping):
+            raise ConfigError(f"a pipeline config must be a mapping, got {type(config).__name__}")
+        fmt = config.get("format", FORMAT)
+        if fmt != FORMAT:
+            raise ConfigError(f"not an augkit pipeline config (format {fmt!r})")
+        version = config.get("version", FORMAT_VERSION)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise ConfigError(f"version must be a positive integer, got {version!r}")
+        if version > FORMAT_VERSION:
+            raise ConfigError(
+                f"config has format version {version}; this augkit reads up to {FORMAT_VERSION}"
+            )
+        unknown = set(config) - {"format", "version", "key", "operators", "chain", "state_ops"}
+        if unknown:
+            raise ConfigError(f"unknown keys in pipeline config: {sorted(unknown)}")
+        ops_cfg = config.get("operators")
+        if not isinstance(ops_cfg, Sequence) or isinstance(ops_cfg, str) or not ops_cfg:
+            raise ConfigError("'operators' must be a non-empty list of operator configs")
+        ops = [operator_from_dict(c) for c in ops_cfg]
+        if "chain" not in config:
+            raise ConfigError("pipeline config has no 'chain'")
+        chain = MarkovChain.from_dict(config["chain"])
+        try:
+            return cls(ops, chain, key=config.get("key"), state_ops=config.get("state_ops"))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid pipeline: {exc}") from None
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **{"indent": 2, **kwargs})
+
+    @classmethod
+    def from_json(cls, text: str) -> Pipeline:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"invalid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    def to_yaml(self) -> str:
+        yaml = _yaml()
+        return str(yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+    @classmethod
+    def from_yaml(cls, text: str) -> Pipeline:
+        """Read a YAML config with ``yaml.safe_load`` (no arbitrary objects)."""
+        yaml = _yaml()
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"invalid YAML: {exc}") from None
+        return cls.from_dict(data)
+
+
+def _yaml() -> Any:
+    try:
+        import yaml
+    except ImportError:
+        raise ImportError(
+            "YAML configs need PyYAML: pip install 'augkit[yaml]' (or use to_json/from_json)"
+        ) from None
+    return yaml
+
+
+def _common_modality(ops: Sequence[Augmenter]) -> str:
+    kinds = {op.modality for op in ops} - {ANY}
+    if len(kinds) > 1:
+        detail = ", ".join(f"{type(op).__name__}={op.modality!r}" for op in ops)
+        raise ValueError(f"operators of incompatible modalities in one pipeline: {detail}")
+    return kinds.pop() if kinds else ANY
+
+
+def _fmt(arr: np.ndarray) -> str:
+    return "[" + ", ".join(f"{float(v):.4g}" for v in arr) + "]"

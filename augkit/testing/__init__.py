@@ -1,0 +1,1 @@
+"""Helpers for testing with augkit offline: tiny models built locally, never downloaded."""
