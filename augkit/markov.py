@@ -20,6 +20,7 @@ from .core import ConfigError, check_int, check_number
 __all__ = ["MarkovChain"]
 
 _TOL = 1e-9
+_DIRECT_SUM_LIMIT = 4096
 
 
 class MarkovChain:
@@ -130,26 +131,33 @@ class MarkovChain:
 
         Without ``max_steps`` this is ``start @ N`` with the fundamental matrix
         ``N = (I - Q)^-1``. With ``max_steps = m`` it is
-        ``start @ (I + Q + ... + Q^(m-1)) = start @ (I - Q^m) @ N``; when
-        ``I - Q`` is singular (a closed class that only ``max_steps`` ends)
-        the finite sum is evaluated directly.
+        ``start @ (I + Q + ... + Q^(m-1))``, summed term by term (exact up to
+        rounding) for ``m`` up to 4096 and as ``start @ (I - Q^m) @ N`` beyond
+        that when ``I - Q`` is well conditioned. States the walk cannot enter
+        are left out of ``Q``.
         """
-        q = self.transitions
-        n = self.n_states
-        eye = np.eye(n)
+        # States the walk can never enter get 0 visits; leaving them out also
+        # keeps I - Q invertible when such a state is a closed loop.
+        reach = sorted(self._reachable())
+        out = np.zeros(self.n_states)
+        if not reach:
+            return out
+        q = self.transitions[np.ix_(reach, reach)]
+        start = self.start[reach]
+        eye = np.eye(len(reach))
         m = self.max_steps
         if m is None:
-            return np.asarray(np.linalg.solve((eye - q).T, self.start), dtype=np.float64)
-        if np.linalg.cond(eye - q) < 1e12:
-            fundamental = np.linalg.inv(eye - q)
-            out = self.start @ (eye - np.linalg.matrix_power(q, m)) @ fundamental
-            return np.asarray(out, dtype=np.float64)
-        total = np.zeros(n)
-        row = self.start.copy()
-        for _ in range(m):
-            total += row
-            row = row @ q
-        return total
+            out[reach] = np.linalg.solve((eye - q).T, start)
+        elif m > _DIRECT_SUM_LIMIT and np.linalg.cond(eye - q) < 1e8:
+            out[reach] = start @ (eye - np.linalg.matrix_power(q, m)) @ np.linalg.inv(eye - q)
+        else:
+            # The closed form cancels catastrophically when Q is close to
+            # stochastic (1 - q^m over 1 - q); m vector-matrix products do not.
+            row = start.copy()
+            for _ in range(m):
+                out[reach] += row
+                row = row @ q
+        return out
 
     def expected_length(self) -> float:
         """Expected number of steps (operator applications) in one walk."""

@@ -103,15 +103,16 @@ class Pipeline:
         key: str | None = None,
     ) -> Pipeline:
         """A pipeline whose chain you give directly (see :class:`MarkovChain`)."""
+        _check_nonempty(ops)
         return cls(ops, MarkovChain(start, transitions, max_steps), key=key)
 
     @classmethod
     def sequence(cls, ops: Sequence[Augmenter], *, key: str | None = None) -> Pipeline:
         """Every operator once, in order: start at 0, ``i -> i+1`` with probability 1."""
+        _check_nonempty(ops)
         n = len(ops)
         start = np.zeros(n)
-        if n:
-            start[0] = 1.0
+        start[0] = 1.0
         return cls.markov(ops, start, np.eye(n, k=1), key=key)
 
     @classmethod
@@ -124,6 +125,7 @@ class Pipeline:
         key: str | None = None,
     ) -> Pipeline:
         """With probability ``p``, exactly one operator, chosen by ``weights``; then stop."""
+        _check_nonempty(ops)
         n = len(ops)
         w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
         if w.shape != (n,):
@@ -148,8 +150,9 @@ class Pipeline:
         after picking ``i`` as the ``k``-th of ``n``, the next is ``j > i``
         with probability ``C(m-1-j, n-k-1) / C(m-1-i, n-k)``.
         """
+        _check_nonempty(ops)
         m = len(ops)
-        n = check_int("n", n, low=1, high=max(m, 1))
+        n = check_int("n", n, low=1, high=m)
         states = [
             (i, k) for k in range(1, n + 1) for i in range(m) if k - 1 <= i <= m - 1 - (n - k)
         ]
@@ -425,6 +428,11 @@ def _yaml() -> Any:
             "YAML configs need PyYAML: pip install 'augkit[yaml]' (or use to_json/from_json)"
         ) from None
     return yaml
+
+
+def _check_nonempty(ops: Sequence[Augmenter]) -> None:
+    if len(ops) == 0:
+        raise ValueError("ops must hold at least one operator")
 
 
 def _common_modality(ops: Sequence[Augmenter]) -> str:

@@ -1,0 +1,371 @@
+"""Pipeline: seeding rule, batched execution, traces and replay, compositions, items."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import random
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from augkit import Augmenter, BaseAugmenter, MarkovChain, Pipeline, Trace, item_rng
+from augkit.core import TextAugmenter
+from tests.ops import AppendToken, Counting, DropChar, Scale
+
+from .strategies import chains, seeds, texts
+
+
+def text_pipeline(chain: MarkovChain) -> Pipeline:
+    pool = [AppendToken, DropChar, Counting]
+    ops = [pool[i % 3]() for i in range(chain.n_states)]
+    return Pipeline(ops, chain)
+
+
+# ----------------------------------------------------------------- the seeding rule
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    chain=chains(),
+    xs=st.lists(texts, min_size=0, max_size=12),
+    seed=seeds,
+    epoch=st.integers(0, 2**31),
+)
+def test_batch_equals_per_item(chain: MarkovChain, xs: list[str], seed: int, epoch: int) -> None:
+    pipe = text_pipeline(chain)
+    outs, traces = pipe.augment_batch(xs, seed=seed, epoch=epoch, return_traces=True)
+    assert len(outs) == len(xs)
+    for i, x in enumerate(xs):
+        out, trace = pipe.augment(x, seed=seed, epoch=epoch, index=i, return_trace=True)
+        assert outs[i] == out
+        assert traces[i] == trace
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    xs=st.lists(texts, min_size=1, max_size=8),
+    seed=seeds,
+    data=st.data(),
+)
+def test_explicit_indices(xs: list[str], seed: int, data: st.DataObject) -> None:
+    pipe = Pipeline.markov([AppendToken(), DropChar()], [0.5, 0.5], [[0.3, 0.3], [0.3, 0.3]])
+    indices = data.draw(st.lists(st.integers(0, 10**9), min_size=len(xs), max_size=len(xs)))
+    outs = pipe.augment_batch(xs, seed=seed, indices=indices)
+    assert outs == [pipe.augment(x, seed=seed, index=i) for x, i in zip(xs, indices)]
+    # An item's output does not depend on its neighbours or its position.
+    order = data.draw(st.permutations(range(len(xs))))
+    shuffled = pipe.augment_batch(
+        [xs[k] for k in order], seed=seed, indices=[indices[k] for k in order]
+    )
+    assert shuffled == [outs[k] for k in order]
+
+
+def test_seed_epoch_and_index_all_matter() -> None:
+    pipe = Pipeline.markov([AppendToken(tokens=[str(i) for i in range(1000)])], [1.0], [[0.9]])
+    base = pipe.augment("x", seed=1, epoch=0, index=0)
+    assert pipe.augment("x", seed=1, epoch=0, index=0) == base
+    others = {
+        pipe.augment("x", seed=2, epoch=0, index=0),
+        pipe.augment("x", seed=1, epoch=1, index=0),
+        pipe.augment("x", seed=1, epoch=0, index=1),
+    }
+    assert base not in others and len(others) == 3
+
+
+def test_seed_none_is_recorded_and_replayable() -> None:
+    pipe = Pipeline.markov([AppendToken(tokens=[str(i) for i in range(1000)])], [1.0], [[0.9]])
+    out, trace = pipe.augment("x", return_trace=True)
+    assert pipe.augment("x", seed=trace.seed, return_trace=True) == (out, trace)
+    assert pipe.replay("x", trace) == out
+    outs, traces = pipe.augment_batch(["a", "b"], return_traces=True)
+    assert traces[0].seed == traces[1].seed
+    assert pipe.augment_batch(["a", "b"], seed=traces[0].seed) == outs
+
+
+def test_call_matches_augment_and_rng_draws_a_seed() -> None:
+    pipe = Pipeline.one_of([AppendToken(), DropChar()])
+    assert pipe("hello", seed=4) == pipe.augment("hello", seed=4)
+    a = pipe("hello", rng=np.random.default_rng(3))
+    b = pipe("hello", rng=np.random.default_rng(3))
+    assert a == b
+    with pytest.raises(ValueError, match="seed or rng"):
+        pipe("hello", seed=1, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"seed": -1}, r"seed must be an integer in \[0, inf\]"),
+        ({"seed": 1.5}, "seed must be an integer"),
+        ({"seed": True}, "seed must be an integer"),
+        ({"epoch": -2}, "epoch must be an integer"),
+        ({"indices": [0]}, "indices has 1 entries for 2 inputs"),
+        ({"indices": [0, -1]}, "indices"),
+    ],
+)
+def test_bad_seeding_arguments(kwargs: dict[str, Any], message: str) -> None:
+    pipe = Pipeline.sequence([AppendToken()])
+    with pytest.raises((ValueError, TypeError), match=message):
+        pipe.augment_batch(["a", "b"], **kwargs)
+
+
+# ----------------------------------------------------------------- batched execution
+
+
+def test_each_operator_is_called_once_per_step_with_all_its_items() -> None:
+    counting = Counting()
+    other = AppendToken()
+    pipe = Pipeline.markov([counting, other], [0.6, 0.4], [[0.2, 0.5], [0.5, 0.2]], max_steps=4)
+    xs = [f"sentence number {i}" for i in range(64)]
+    _, traces = pipe.augment_batch(xs, seed=11, return_traces=True)
+    per_step = [sum(1 for t in traces if len(t) > k and t.steps[k].op_index == 0) for k in range(4)]
+    assert counting.batch_calls == [n for n in per_step if n > 0]
+    assert counting.apply_calls == 0
+    assert sum(counting.batch_calls) == sum(t.ops.count("test_counting") for t in traces)
+    assert len(counting.batch_calls) <= 4  # at most one call per step, not one per item
+
+
+def test_per_item_execution_uses_apply() -> None:
+    counting = Counting()
+    Pipeline.sequence([counting]).augment("abc", seed=0)
+    assert counting.apply_calls == 1 and counting.batch_calls == []
+
+
+class Broken(TextAugmenter):
+    def apply(self, x: str, params: dict[str, Any]) -> str:
+        return x
+
+    def apply_batch(self, xs: Any, params: Any) -> list[Any]:
+        return []
+
+
+def test_wrong_batch_length_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="returned 0 outputs for 2 inputs"):
+        Pipeline.sequence([Broken()]).augment_batch(["a", "b"], seed=0)
+
+
+# ----------------------------------------------------------------- traces and replay
+
+
+@settings(max_examples=60, deadline=None)
+@given(chain=chains(), xs=st.lists(texts, min_size=1, max_size=6), seed=seeds)
+def test_replay_reproduces_output(chain: MarkovChain, xs: list[str], seed: int) -> None:
+    pipe = text_pipeline(chain)
+    outs, traces = pipe.augment_batch(xs, seed=seed, return_traces=True)
+    for x, out, trace in zip(xs, outs, traces):
+        assert pipe.replay(x, trace) == out
+        again = Trace.from_json(trace.to_json())
+        assert again == trace
+        assert pipe.replay(x, json.loads(trace.to_json())) == out
+    assert pipe.replay_batch(xs, traces) == outs
+
+
+def test_trace_contents() -> None:
+    pipe = Pipeline.sequence([AppendToken(), DropChar()])
+    out, trace = pipe.augment("hello", seed=3, epoch=1, index=9, return_trace=True)
+    assert (trace.seed, trace.epoch, trace.index) == (3, 1, 9)
+    assert trace.ops == ["test_append_token", "test_drop_char"]
+    assert [s.op_index for s in trace.steps] == [0, 1]
+    token = trace.steps[0].params["token"]
+    assert token in AppendToken().tokens
+    pos = trace.steps[1].params["pos"]
+    appended = f"hello {token}"
+    assert out == appended[:pos] + appended[pos + 1 :]
+
+
+def test_replay_rejects_a_foreign_trace() -> None:
+    _, trace = Pipeline.sequence([AppendToken()]).augment("a", seed=0, return_trace=True)
+    with pytest.raises(ValueError, match="does not match"):
+        Pipeline.sequence([DropChar()]).replay("a", trace)
+
+
+def test_replay_draws_no_randomness() -> None:
+    pipe = Pipeline.sequence([AppendToken(), DropChar()])
+    out, trace = pipe.augment("hello", seed=3, return_trace=True)
+    state = np.random.get_state()  # noqa: NPY002 - the global state is what is checked
+    py_state = random.getstate()
+    assert pipe.replay("hello", trace) == out
+    assert random.getstate() == py_state
+    assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), state))  # noqa: NPY002 - the global state is what is checked
+
+
+def test_no_global_random_state_is_touched() -> None:
+    np.random.seed(123)  # noqa: NPY002 - the global state is what is checked
+    random.seed(123)
+    expected_np = np.random.random()  # noqa: NPY002 - the global state is what is checked
+    expected_py = random.random()
+    np.random.seed(123)  # noqa: NPY002 - the global state is what is checked
+    random.seed(123)
+    pipe = Pipeline.markov([AppendToken(), DropChar()], [0.5, 0.5], [[0.4, 0.4], [0.4, 0.4]])
+    pipe.augment_batch(["some text"] * 20, seed=1)
+    pipe.augment("x")  # fresh entropy comes from the OS, not the global generators
+    AppendToken()("x", seed=5)
+    assert np.random.random() == expected_np  # noqa: NPY002 - the global state is what is checked
+    assert random.random() == expected_py
+
+
+# ----------------------------------------------------------------- compositions
+
+
+def path_counts(pipe: Pipeline, n: int, seed: int = 0) -> Counter[tuple[int, ...]]:
+    _, traces = pipe.augment_batch(["x"] * n, seed=seed, return_traces=True)
+    return Counter(tuple(s.op_index for s in t.steps) for t in traces)
+
+
+def binomial_ok(count: int, n: int, p: float) -> bool:
+    """|count - np| within 5 standard deviations (false alarm ~6e-7)."""
+    return abs(count - n * p) <= 5 * math.sqrt(n * p * (1 - p)) + 1e-9
+
+
+def test_sequence_applies_every_operator_in_order() -> None:
+    pipe = Pipeline.sequence([AppendToken(), DropChar(), AppendToken()])
+    assert set(path_counts(pipe, 200)) == {(0, 1, 2)}
+    assert pipe.expected_length() == 3
+
+
+def test_one_of_follows_weights_and_p() -> None:
+    pipe = Pipeline.one_of([AppendToken(), DropChar(), Counting()], weights=[1, 2, 1], p=0.8)
+    n = 8000
+    counts = path_counts(pipe, n)
+    assert set(counts) <= {(), (0,), (1,), (2,)}
+    for path, p in {(): 0.2, (0,): 0.2, (1,): 0.4, (2,): 0.2}.items():
+        assert binomial_ok(counts[path], n, p), (path, counts)
+    np.testing.assert_allclose(pipe.visit_frequencies(), [0.2, 0.4, 0.2])
+
+
+def test_sometimes() -> None:
+    pipe = Pipeline.sometimes(AppendToken(), p=0.3)
+    n = 8000
+    counts = path_counts(pipe, n)
+    assert set(counts) <= {(), (0,)}
+    assert binomial_ok(counts[(0,)], n, 0.3)
+    assert pipe.expected_length() == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize(("m", "k"), [(1, 1), (3, 1), (4, 2), (5, 3), (4, 4)])
+def test_some_of_draws_uniform_subsets_in_order(m: int, k: int) -> None:
+    pipe = Pipeline.some_of([AppendToken() for _ in range(m)], k)
+    n = 6000
+    counts = path_counts(pipe, n, seed=m * 10 + k)
+    subsets = list(itertools.combinations(range(m), k))
+    assert set(counts) <= set(subsets)
+    for s in subsets:
+        assert binomial_ok(counts[s], n, 1 / len(subsets)), (s, counts)
+    assert pipe.expected_length() == pytest.approx(k)
+    np.testing.assert_allclose(pipe.visit_frequencies(), [k / m] * m)
+
+
+def test_composition_parameters_are_validated() -> None:
+    with pytest.raises(ValueError, match=r"p must be in \[0.0, 1.0\]"):
+        Pipeline.sometimes(AppendToken(), p=1.5)
+    with pytest.raises(ValueError, match=r"n must be an integer in \[1, 2\]"):
+        Pipeline.some_of([AppendToken(), DropChar()], 3)
+    with pytest.raises(ValueError, match="weights"):
+        Pipeline.one_of([AppendToken(), DropChar()], weights=[0, 0])
+    with pytest.raises(ValueError, match="one entry per operator"):
+        Pipeline.one_of([AppendToken(), DropChar()], weights=[1])
+    with pytest.raises(ValueError, match="at least one operator"):
+        Pipeline.sequence([])
+
+
+# ----------------------------------------------------------------- construction and items
+
+
+class FakeImageOp(BaseAugmenter):
+    modality = "image"
+
+    def apply(self, x: Any, params: dict[str, Any]) -> Any:
+        return x
+
+
+def test_incompatible_modalities_are_rejected() -> None:
+    with pytest.raises(ValueError, match="incompatible modalities"):
+        Pipeline.sequence([AppendToken(), FakeImageOp()])
+    # "any" operators mix with either.
+    assert Pipeline.sequence([AppendToken(), Scale()]).modality == "text"
+    assert Pipeline.sequence([FakeImageOp(), Scale()]).modality == "image"
+
+
+def test_non_augmenters_are_rejected() -> None:
+    with pytest.raises(TypeError, match="not an augkit Augmenter"):
+        Pipeline.sequence([lambda x: x])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="chain has 2 states but there are 1"):
+        Pipeline([AppendToken()], MarkovChain([0.5, 0.5], [[0, 0], [0, 0]]))
+
+
+def test_every_operator_satisfies_the_protocol() -> None:
+    for op in (AppendToken(), DropChar(), Scale(), Counting(), FakeImageOp()):
+        assert isinstance(op, Augmenter)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    xs=st.lists(texts, min_size=1, max_size=6),
+    labels=st.lists(st.integers(0, 3), min_size=6, max_size=6),
+    seed=seeds,
+)
+def test_key_augments_one_field_and_keeps_the_others(
+    xs: list[str], labels: list[int], seed: int
+) -> None:
+    items = [{"text": x, "label": y, "meta": {"id": i}} for i, (x, y) in enumerate(zip(xs, labels))]
+    pipe = Pipeline.markov(
+        [AppendToken(), DropChar()], [0.5, 0.5], [[0.3, 0.3], [0.3, 0.3]], key="text"
+    )
+    plain = Pipeline.markov([AppendToken(), DropChar()], [0.5, 0.5], [[0.3, 0.3], [0.3, 0.3]])
+    outs = pipe.augment_batch(items, seed=seed)
+    assert outs == [pipe.augment(it, seed=seed, index=i) for i, it in enumerate(items)]
+    texts_only = plain.augment_batch(xs, seed=seed)
+    for item, out, expected in zip(items, outs, texts_only):
+        assert out["text"] == expected
+        assert out["label"] == item["label"] and out["meta"] == item["meta"]
+        assert item["text"] in xs  # the input item was not mutated
+
+
+def test_key_errors() -> None:
+    pipe = Pipeline.sequence([AppendToken()], key="text")
+    with pytest.raises(KeyError, match="no field 'text'"):
+        pipe.augment({"body": "x"}, seed=0)
+    with pytest.raises(TypeError, match="mapping items"):
+        pipe.augment("x", seed=0)
+
+
+def test_operator_input_validation_runs_in_the_pipeline() -> None:
+    with pytest.raises(TypeError, match="AppendToken takes str, got int"):
+        Pipeline.sequence([AppendToken()]).augment(3, seed=0)
+
+
+def test_numeric_items_work_with_any_modality_ops() -> None:
+    pipe = Pipeline.markov([Scale(), Scale(0.1, 0.2)], [0.5, 0.5], [[0.4, 0.4], [0.4, 0.4]])
+    xs = [np.arange(3.0) + i for i in range(10)]
+    outs = pipe.augment_batch(xs, seed=9)
+    for i, x in enumerate(xs):
+        np.testing.assert_array_equal(outs[i], pipe.augment(x, seed=9, index=i))
+
+
+# ----------------------------------------------------------------- standalone operators
+
+
+@settings(max_examples=50, deadline=None)
+@given(xs=st.lists(texts, min_size=1, max_size=6), seed=seeds)
+def test_operator_batch_equals_per_item(xs: list[str], seed: int) -> None:
+    op = DropChar()
+    outs = op.augment_batch(xs, seed=seed)
+    assert outs == [op(x, rng=item_rng(seed, 0, i)) for i, x in enumerate(xs)]
+    assert op(xs[0], seed=seed) == outs[0]
+
+
+def test_operator_argument_errors() -> None:
+    op = DropChar()
+    with pytest.raises(ValueError, match="rngs has 1 generators for 2 inputs"):
+        op.augment_batch(["a", "b"], rngs=[np.random.default_rng(0)])
+    with pytest.raises(TypeError, match=r"numpy\.random\.Generator"):
+        op("a", rng=np.random.RandomState(0))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="DropChar takes str"):
+        op(b"bytes", seed=0)
+    assert repr(Scale(0.2, 0.4)) == "Scale(low=0.2, high=0.4)"
