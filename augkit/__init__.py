@@ -14,8 +14,8 @@ from .core import (
     Identity,
     ModelUnavailableError,
     TextAugmenter,
+    ItemStreams,
     item_rng,
-    item_seed_sequence,
     register,
     registered_operators,
 )
@@ -38,8 +38,8 @@ __all__ = [
     "TextAugmenter",
     "Trace",
     "__version__",
+    "ItemStreams",
     "item_rng",
-    "item_seed_sequence",
     "register",
     "registered_operators",
 ]

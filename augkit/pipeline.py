@@ -1,17 +1,18 @@
 """Pipeline: operators whose order is sampled from a Markov chain.
 
-Per item, the pipeline draws one generator from the seeding rule
-``(seed, epoch, index)``, samples the item's path through the chain from it,
-then draws each step's parameters from the same generator. Batched execution
-samples every path first and then runs step by step, calling each operator
-once per step with all the items that need it; because every item owns its
-generator, the result is the same as running the item alone.
+Per item, the seeding rule ``(seed, epoch, index)`` gives independent
+random streams (:func:`augkit.item_rng`): stream 0 samples the item's path
+through the chain, stream ``k`` the parameters of its ``k``-th step. Batched
+execution samples every path first and then runs step by step, calling each
+operator once per step with all the items that need it; because every item
+owns its streams, the result is the same as running the item alone.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,10 +23,10 @@ from .core import (
     ANY,
     Augmenter,
     ConfigError,
+    ItemStreams,
     check_fraction,
     check_int,
     fresh_seed,
-    item_rng,
     operator_from_dict,
     resolve_indices,
     to_jsonable,
@@ -136,9 +137,43 @@ class Pipeline:
         return cls.markov(ops, start, np.zeros((n, n)), key=key)
 
     @classmethod
-    def sometimes(cls, op: Augmenter, p: float = 0.5, *, key: str | None = None) -> Pipeline:
-        """``op`` with probability ``p``, otherwise nothing."""
-        return cls.markov([op], [check_fraction("p", p)], [[0.0]], key=key)
+    def sometimes(
+        cls,
+        op: Augmenter | Sequence[Augmenter],
+        p: float | Sequence[float] = 0.5,
+        *,
+        key: str | None = None,
+    ) -> Pipeline:
+        """Each operator applied independently with probability ``p``, in list order.
+
+        With one operator: ``op`` with probability ``p``, otherwise nothing.
+        With a list (nlpaug's ``Sometimes`` flow, albumentations' per-transform
+        ``p``): the chain jumps from operator ``i`` to ``j > i`` with the
+        probability that ``j`` is the next one whose coin comes up heads,
+        ``p_j * prod(1 - p_k for i < k < j)``, and stops when none does.
+        ``p`` may be one probability or one per operator.
+        """
+        ops = [op] if isinstance(op, Augmenter) else list(op)
+        _check_nonempty(ops)
+        m = len(ops)
+        if isinstance(p, (int, float, np.integer, np.floating)):
+            probs = [check_fraction("p", p)] * m
+        else:
+            probs = [check_fraction("p[]", v) for v in p]
+            if len(probs) != m:
+                raise ValueError(f"p has {len(probs)} entries for {m} operators")
+
+        def first_heads(after: int) -> np.ndarray:
+            row = np.zeros(m)
+            miss = 1.0
+            for j in range(after + 1, m):
+                row[j] = miss * probs[j]
+                miss *= 1.0 - probs[j]
+            return row
+
+        start = first_heads(-1)
+        trans = np.array([first_heads(i) for i in range(m)])
+        return cls.markov(ops, start, trans, key=key)
 
     @classmethod
     def some_of(cls, ops: Sequence[Augmenter], n: int, *, key: str | None = None) -> Pipeline:
@@ -203,8 +238,30 @@ class Pipeline:
         Returns the output, or ``(output, trace)`` with ``return_trace=True``.
         ``seed=None`` draws fresh entropy; the trace records it.
         """
-        outs, traces = self._run([x], seed, epoch, [index], batched=False)
-        return (outs[0], traces[0]) if return_trace else outs[0]
+        seed = fresh_seed() if seed is None else _check_u(seed, "seed", unbounded=True)
+        epoch = _check_u(epoch, "epoch")
+        index = _check_u(index, "index")
+        # A lean copy of _run for one item: this is the per-item hot path of
+        # Dataset.__getitem__, where _run's grouping would cost more than
+        # the sampling itself.
+        streams = _take_streams(seed)
+        try:
+            at = streams.at
+            path = self.chain.sample(at(epoch, index, 0))
+            value = self._get(x)
+            steps: list[Step] = []
+            for k, state in enumerate(path):
+                op_index = self.state_ops[state]
+                op = self.ops[op_index]
+                op.validate_input(value)
+                params = to_jsonable(op.sample_params(value, at(epoch, index, k + 1)))
+                value = op.apply(value, params)
+                if return_trace:
+                    steps.append(Step(op_index, op.name, params, state))
+        finally:
+            _give_back_streams(streams)
+        out = self._put(x, value)
+        return (out, Trace(seed, epoch, index, tuple(steps))) if return_trace else out
 
     def augment_batch(
         self,
@@ -223,45 +280,69 @@ class Pipeline:
         """
         xs = list(xs)
         idx = resolve_indices(len(xs), indices)
-        outs, traces = self._run(xs, seed, epoch, idx, batched=True)
+        outs, traces = self._run(xs, seed, epoch, idx, batched=True, traced=return_traces)
         return (outs, traces) if return_traces else outs
 
     def _run(
-        self, xs: list[Any], seed: int | None, epoch: int, indices: list[int], *, batched: bool
+        self,
+        xs: list[Any],
+        seed: int | None,
+        epoch: int,
+        indices: list[int],
+        *,
+        batched: bool,
+        traced: bool,
     ) -> tuple[list[Any], list[Trace]]:
-        seed = fresh_seed() if seed is None else check_int("seed", seed, low=0)
-        epoch = check_int("epoch", epoch, low=0)
-        rngs = [item_rng(seed, epoch, i) for i in indices]
-        paths = [self.chain.sample(g) for g in rngs]
-        values = [self._get(x) for x in xs]
-        steps: list[list[Step]] = [[] for _ in xs]
-        for k in range(max((len(p) for p in paths), default=0)):
-            groups: dict[int, list[int]] = {}
-            for i, path in enumerate(paths):
-                if len(path) > k:
-                    groups.setdefault(self.state_ops[path[k]], []).append(i)
-            for op_index in sorted(groups):
-                members = groups[op_index]
-                op = self.ops[op_index]
-                params = []
-                for i in members:
-                    op.validate_input(values[i])
-                    params.append(to_jsonable(op.sample_params(values[i], rngs[i])))
-                inputs = [values[i] for i in members]
-                if batched:
-                    outs = op.apply_batch(inputs, params)
-                    if len(outs) != len(members):
-                        raise RuntimeError(
-                            f"{op.name}.apply_batch returned {len(outs)} outputs for "
-                            f"{len(members)} inputs"
-                        )
-                else:
-                    outs = [op.apply(v, p) for v, p in zip(inputs, params)]
-                for i, out, p in zip(members, outs, params):
-                    values[i] = out
-                    steps[i].append(Step(op_index, op.name, p, paths[i][k]))
+        seed = fresh_seed() if seed is None else _check_u(seed, "seed", unbounded=True)
+        epoch = _check_u(epoch, "epoch")
+        streams = _take_streams(seed)
+        try:
+            at = streams.at
+            sample_path = self.chain.sample
+            paths = [sample_path(at(epoch, i, 0)) for i in indices]
+            values = [self._get(x) for x in xs]
+            steps: list[list[tuple[int, dict[str, Any]]]] = [[] for _ in xs]
+            state_ops = self.state_ops
+            for k in range(max(map(len, paths), default=0)):
+                groups: dict[int, list[int]] = {}
+                for i, path in enumerate(paths):
+                    if len(path) > k:
+                        groups.setdefault(state_ops[path[k]], []).append(i)
+                for op_index in sorted(groups):
+                    members = groups[op_index]
+                    op = self.ops[op_index]
+                    params = []
+                    for i in members:
+                        op.validate_input(values[i])
+                        drawn = op.sample_params(values[i], at(epoch, indices[i], k + 1))
+                        params.append(to_jsonable(drawn))
+                    if batched:
+                        outs = op.apply_batch([values[i] for i in members], params)
+                        if len(outs) != len(members):
+                            raise RuntimeError(
+                                f"{op.name}.apply_batch returned {len(outs)} outputs for "
+                                f"{len(members)} inputs"
+                            )
+                    else:
+                        outs = [op.apply(values[i], p) for i, p in zip(members, params)]
+                    for i, out, p in zip(members, outs, params):
+                        values[i] = out
+                        steps[i].append((op_index, p))
+        finally:
+            _give_back_streams(streams)
         results = [self._put(x, v) for x, v in zip(xs, values)]
-        traces = [Trace(seed, epoch, i, tuple(s)) for i, s in zip(indices, steps)]
+        traces: list[Trace] = []
+        if traced:
+            names = [op.name for op in self.ops]
+            traces = [
+                Trace(
+                    seed,
+                    epoch,
+                    i,
+                    tuple(Step(o, names[o], p, path[k]) for k, (o, p) in enumerate(st)),
+                )
+                for i, st, path in zip(indices, steps, paths)
+            ]
         return results, traces
 
     def replay(self, x: Any, trace: Trace | Mapping[str, Any]) -> Any:
@@ -428,6 +509,38 @@ def _yaml() -> Any:
             "YAML configs need PyYAML: pip install 'augkit[yaml]' (or use to_json/from_json)"
         ) from None
     return yaml
+
+
+# Building a Philox generator costs ~10 µs, re-positioning it <1 µs: each
+# thread keeps a few ItemStreams per seed. A pipeline call takes its
+# instance out of the pool while it runs, so a nested call with the same seed
+# (an operator that runs a pipeline) builds its own instead of moving ours.
+_pool = threading.local()
+
+
+def _take_streams(seed: int) -> ItemStreams:
+    cache: dict[int, ItemStreams] | None = getattr(_pool, "streams", None)
+    if cache is not None:
+        streams = cache.pop(seed, None)
+        if streams is not None:
+            return streams
+    return ItemStreams(seed)
+
+
+def _give_back_streams(streams: ItemStreams) -> None:
+    cache: dict[int, ItemStreams] | None = getattr(_pool, "streams", None)
+    if cache is None:
+        cache = _pool.streams = {}
+    if len(cache) >= 8:
+        cache.pop(next(iter(cache)))
+    cache[streams.seed] = streams
+
+
+def _check_u(value: Any, name: str, *, unbounded: bool = False) -> int:
+    # The common case (a plain non-negative int) without check_int's cost.
+    if type(value) is int and value >= 0 and (unbounded or value < 2**64):
+        return value
+    return check_int(name, value, low=0, high=None if unbounded else 2**64 - 1)
 
 
 def _check_nonempty(ops: Sequence[Augmenter]) -> None:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from augkit import Augmenter, BaseAugmenter, MarkovChain, Pipeline, Trace, item_rng
+from augkit import Augmenter, BaseAugmenter, ItemStreams, MarkovChain, Pipeline, Trace, item_rng
 from augkit.core import TextAugmenter
 from tests.ops import AppendToken, Counting, DropChar, Scale
 
@@ -369,3 +369,53 @@ def test_operator_argument_errors() -> None:
     with pytest.raises(TypeError, match="DropChar takes str"):
         op(b"bytes", seed=0)
     assert repr(Scale(0.2, 0.4)) == "Scale(low=0.2, high=0.4)"
+
+
+@pytest.mark.parametrize("probs", [[0.5, 0.5, 0.5], [0.2, 0.9, 0.6]])
+def test_sometimes_list_applies_each_operator_independently(probs: list[float]) -> None:
+    pipe = Pipeline.sometimes([AppendToken(), DropChar(), Counting()], probs)
+    n = 8000
+    counts = path_counts(pipe, n, seed=21)
+    for subset in itertools.chain.from_iterable(
+        itertools.combinations(range(3), r) for r in range(4)
+    ):
+        p = math.prod(probs[i] if i in subset else 1 - probs[i] for i in range(3))
+        assert binomial_ok(counts[subset], n, p), (subset, counts)
+    assert sum(counts.values()) == n
+    np.testing.assert_allclose(pipe.visit_frequencies(), probs)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=seeds,
+    epoch=st.integers(0, 2**64 - 1),
+    index=st.integers(0, 2**64 - 1),
+    stream=st.integers(0, 50),
+)
+def test_item_streams_equal_item_rng(seed: int, epoch: int, index: int, stream: int) -> None:
+    streams = ItemStreams(seed)
+    streams.at(0, 1, 2).random(7)  # a previous position must leave no trace
+    fast = streams.at(epoch, index, stream)
+    expected = item_rng(seed, epoch, index, stream)
+    assert fast.integers(0, 2**63, size=5).tolist() == expected.integers(0, 2**63, size=5).tolist()
+    assert fast.random() == expected.random()
+
+
+def test_streams_of_different_items_differ() -> None:
+    draws = {
+        tuple(item_rng(5, e, i, s).integers(0, 2**63, size=2).tolist())
+        for e in range(3)
+        for i in range(3)
+        for s in range(3)
+    }
+    assert len(draws) == 27
+    assert item_rng(5).random() != item_rng(6).random()
+
+
+def test_step_k_draws_from_stream_k() -> None:
+    pipe = Pipeline.sequence([AppendToken(tokens=[str(i) for i in range(10**6)]), DropChar()])
+    _, trace = pipe.augment("some words", seed=8, epoch=2, index=40, return_trace=True)
+    expected = AppendToken(tokens=[str(i) for i in range(10**6)]).sample_params(
+        "some words", item_rng(8, 2, 40, 1)
+    )
+    assert trace.steps[0].params == expected
