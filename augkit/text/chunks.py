@@ -1,0 +1,418 @@
+"""ChunkRecombination: shuffle, splice, drop or repeat the sentences, paragraphs or word windows of a text.
+
+A text is cut into *chunks* (``unit``), and the augmented text is a new
+sequence of chunks joined by the unit's separator. Every chunk of the output
+is a byte-identical slice of the input, or of a donor text from the pool
+with the same label as the item: the operator rearranges text, it never
+rewrites it.
+
+Chunks never start or end with whitespace; the whitespace between chunks is
+what the separator replaces. The text's own leading and trailing whitespace
+is kept. When the sampled recombination is the identity (same chunks, same
+order), the input comes back unchanged, original separators included.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..core import TextAugmenter, check_fraction, check_int, register
+
+__all__ = [
+    "DEFAULT_SEPARATORS",
+    "MODES",
+    "SPLICE_ACTIONS",
+    "UNITS",
+    "ChunkRecombination",
+    "chunk_spans",
+    "split_chunks",
+]
+
+UNITS = ("sentence", "paragraph", "window")
+MODES = ("shuffle", "splice")
+SPLICE_ACTIONS = ("replace", "append")
+
+#: What each unit joins its chunks with, unless ``separator`` is given.
+DEFAULT_SEPARATORS: dict[str, str] = {"sentence": " ", "paragraph": "\n\n", "window": " "}
+
+_WORD = re.compile(r"\S+")
+# A paragraph break is a line break followed by at least one whitespace-only
+# line: two "\n" with nothing but whitespace between them ("\r\n" included).
+_BLANK_LINE = re.compile(r"\n\s*\n")
+
+# Key of the donor list of an unlabelled pool.
+_ALL = object()
+
+
+def chunk_spans(
+    text: str, unit: str = "sentence", *, window_size: int = 8, language: str = "en"
+) -> list[tuple[int, int]]:
+    """``(start, end)`` of each chunk of ``text``; ``text[start:end]`` is the chunk as written.
+
+    - ``"sentence"``: sentences from :func:`augkit.text.sentences.sentence_spans`
+      (sentencex, rule-based: abbreviations and decimals do not end a sentence).
+    - ``"paragraph"``: text separated by blank lines (a line break, then a
+      whitespace-only line); single line breaks stay inside the paragraph.
+    - ``"window"``: consecutive runs of ``window_size`` words (maximal runs of
+      non-whitespace); the whitespace inside a window is kept as written.
+
+    Chunks never start or end with whitespace; empty or whitespace-only text
+    has no chunks.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    _check_choice("unit", unit, UNITS)
+    window_size = check_int("window_size", window_size, low=1)
+    return list(_spans(text, unit, window_size, language))
+
+
+def split_chunks(
+    text: str, unit: str = "sentence", *, window_size: int = 8, language: str = "en"
+) -> list[str]:
+    """The chunks of ``text`` as strings (see :func:`chunk_spans`)."""
+    spans = chunk_spans(text, unit, window_size=window_size, language=language)
+    return [text[a:b] for a, b in spans]
+
+
+# sample_params and apply both need the chunks of the same text; the cache
+# makes the second split free. It holds at most a few dozen texts.
+@lru_cache(maxsize=64)
+def _spans(text: str, unit: str, window_size: int, language: str) -> tuple[tuple[int, int], ...]:
+    if unit == "sentence":
+        from .sentences import sentence_spans
+
+        return tuple(sentence_spans(text, language))
+    if unit == "paragraph":
+        out: list[tuple[int, int]] = []
+        pos = 0
+        for m in [*_BLANK_LINE.finditer(text), None]:
+            end = len(text) if m is None else m.start()
+            span = _strip_span(text, pos, end)
+            if span is not None:
+                out.append(span)
+            if m is not None:
+                pos = m.end()
+        return tuple(out)
+    words = [m.span() for m in _WORD.finditer(text)]
+    return tuple(
+        (words[i][0], words[min(i + window_size, len(words)) - 1][1])
+        for i in range(0, len(words), window_size)
+    )
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    piece = text[start:end]
+    stripped = piece.lstrip()
+    if not stripped:
+        return None
+    a = start + len(piece) - len(stripped)
+    return a, a + len(stripped.rstrip())
+
+
+def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    return value
+
+
+@register("chunk_recombination")
+class ChunkRecombination(TextAugmenter):
+    """Recombine the chunks (sentences, paragraphs or word windows) of a text.
+
+    Parameters
+    ----------
+    unit:
+        ``"sentence"`` (default), ``"paragraph"`` or ``"window"`` (see :func:`chunk_spans`).
+    mode:
+        ``"shuffle"``: a random permutation of the text's own chunks, never
+        the identity when at least two chunks can move. ``"splice"``: chunks
+        from donor texts of the ``pool`` replace chunks of the text
+        (``splice="replace"``) or are appended after it (``splice="append"``).
+    window_size:
+        Words per chunk for ``unit="window"`` (>= 1).
+    keep_first:
+        Keep the first chunk first: it is not moved, replaced or dropped.
+    splice:
+        ``"replace"`` or ``"append"``, for ``mode="splice"``.
+    rate:
+        Fraction of the text's chunks replaced (or, for ``"append"``, the
+        number of donor chunks appended as a fraction of the text's chunk
+        count); at least one when ``rate > 0`` and donors exist. In [0, 1].
+    pool, pool_labels:
+        Donor texts and, for label-aware splicing, their labels (one per
+        text). Both are plain lists, so they are part of :meth:`to_dict`.
+    label_key, text_key:
+        With ``label_key``, items are mappings ``{text_key: str, label_key:
+        label, ...}``; donors come only from pool texts whose label equals
+        the item's, and the output is a copy of the item with ``text_key``
+        replaced. Use such an operator in a :class:`augkit.Pipeline` with
+        ``key=None``, so that it sees the whole item.
+    drop, repeat:
+        Probability that each chunk of the result is dropped (never all of
+        them) or repeated (appears twice in a row); in [0, 1].
+    separator:
+        What chunks are joined with; ``None`` uses the unit's default: one
+        space for ``"sentence"`` and ``"window"``, a blank line (``"\\n\\n"``)
+        for ``"paragraph"``. Use ``""`` for scripts written without spaces.
+    language:
+        Language code for the sentence splitter.
+
+    A text with fewer than two chunks comes back unchanged in every mode.
+    """
+
+    def __init__(
+        self,
+        unit: str = "sentence",
+        mode: str = "shuffle",
+        *,
+        window_size: int = 8,
+        keep_first: bool = False,
+        splice: str = "replace",
+        rate: float = 0.3,
+        pool: Iterable[str] | None = None,
+        pool_labels: Iterable[Hashable] | None = None,
+        label_key: str | None = None,
+        text_key: str = "text",
+        drop: float = 0.0,
+        repeat: float = 0.0,
+        separator: str | None = None,
+        language: str = "en",
+    ) -> None:
+        self.unit = _check_choice("unit", unit, UNITS)
+        self.mode = _check_choice("mode", mode, MODES)
+        self.splice = _check_choice("splice", splice, SPLICE_ACTIONS)
+        self.window_size = check_int("window_size", window_size, low=1)
+        if not isinstance(keep_first, bool):
+            raise TypeError(f"keep_first must be a bool, got {type(keep_first).__name__}")
+        self.keep_first = keep_first
+        self.rate = check_fraction("rate", rate)
+        self.drop = check_fraction("drop", drop)
+        self.repeat = check_fraction("repeat", repeat)
+        if separator is not None and not isinstance(separator, str):
+            raise TypeError(f"separator must be a str or None, got {type(separator).__name__}")
+        self.separator = separator
+        if not isinstance(language, str) or not language:
+            raise ValueError(f"language must be a non-empty language code, got {language!r}")
+        self.language = language
+        if not isinstance(text_key, str):
+            raise TypeError(f"text_key must be a str, got {type(text_key).__name__}")
+        if label_key is not None and not isinstance(label_key, str):
+            raise TypeError(f"label_key must be a str or None, got {type(label_key).__name__}")
+        self.text_key = text_key
+        self.label_key = label_key
+
+        self.pool: list[str] | None = None
+        self.pool_labels: list[Hashable] | None = None
+        if pool is not None:
+            if isinstance(pool, (str, bytes, Mapping)) or not isinstance(pool, Iterable):
+                raise TypeError("pool must be a sequence of str (the donor texts)")
+            self.pool = list(pool)
+            for i, t in enumerate(self.pool):
+                if not isinstance(t, str):
+                    raise TypeError(f"pool[{i}] must be str, got {type(t).__name__}")
+        if pool_labels is not None:
+            if self.pool is None:
+                raise ValueError(
+                    "pool_labels needs a pool: give pool=[...] with one text per label"
+                )
+            if isinstance(pool_labels, (str, bytes, Mapping)) or not isinstance(
+                pool_labels, Iterable
+            ):
+                raise TypeError("pool_labels must be a sequence with one label per pool text")
+            labels = list(pool_labels)
+            if len(labels) != len(self.pool):
+                raise ValueError(
+                    f"pool_labels has {len(labels)} labels for {len(self.pool)} pool texts"
+                )
+            for i, lab in enumerate(labels):
+                if not isinstance(lab, Hashable):
+                    raise TypeError(f"pool_labels[{i}] must be hashable, got {type(lab).__name__}")
+            if label_key is None:
+                # Splicing across labels silently is exactly what labels are
+                # there to prevent, so refuse rather than ignore them.
+                raise ValueError(
+                    "pool_labels were given but label_key is None: give label_key (the item "
+                    "field holding the label) so that donors are matched by label"
+                )
+            self.pool_labels = labels
+        if self.mode == "splice":
+            if self.pool is None:
+                raise ValueError(
+                    "mode='splice' needs a pool of donor texts: pass pool=[...] (and "
+                    "pool_labels=[...] with label_key) or use ChunkRecombination.from_dataset"
+                )
+            if label_key is not None and self.pool_labels is None:
+                raise ValueError(
+                    f"label_key={label_key!r} needs pool_labels (one label per pool text) "
+                    "so that donors can be matched by label"
+                )
+        self._donor_cache: dict[Any, tuple[str, ...]] | None = None
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_dataset(
+        cls,
+        texts: Iterable[str],
+        labels: Iterable[Hashable] | None = None,
+        **kwargs: Any,
+    ) -> ChunkRecombination:
+        """A splicing operator whose donor pool is a labelled (or unlabelled) data set.
+
+        With ``labels``, ``label_key`` defaults to ``"label"`` and items must
+        be mappings (see the class docstring). ``mode`` defaults to ``"splice"``.
+        """
+        kwargs.setdefault("mode", "splice")
+        if labels is not None:
+            kwargs.setdefault("label_key", "label")
+        return cls(pool=list(texts), pool_labels=None if labels is None else list(labels), **kwargs)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def effective_separator(self) -> str:
+        """The separator in use: ``separator``, or the unit's default."""
+        return DEFAULT_SEPARATORS[self.unit] if self.separator is None else self.separator
+
+    def chunks(self, text: str) -> list[str]:
+        """The chunks this operator cuts ``text`` into."""
+        return split_chunks(text, self.unit, window_size=self.window_size, language=self.language)
+
+    def _spans_of(self, text: str) -> tuple[tuple[int, int], ...]:
+        return _spans(text, self.unit, self.window_size, self.language)
+
+    def _text_and_label(self, x: Any) -> tuple[str, Any]:
+        if self.label_key is None:
+            if not isinstance(x, str):
+                raise TypeError(
+                    f"ChunkRecombination takes str, got {type(x).__name__} (construct it with "
+                    "label_key=... to take labelled mapping items)"
+                )
+            return x, None
+        if not isinstance(x, Mapping):
+            raise TypeError(
+                f"ChunkRecombination with label_key={self.label_key!r} takes mapping items "
+                f"{{{self.text_key!r}: str, {self.label_key!r}: label}}, got {type(x).__name__} "
+                "(in a Pipeline, use key=None so that it receives the whole item)"
+            )
+        for k in (self.text_key, self.label_key):
+            if k not in x:
+                raise KeyError(f"item has no field {k!r} (fields: {sorted(map(str, x))})")
+        text = x[self.text_key]
+        if not isinstance(text, str):
+            raise TypeError(f"item[{self.text_key!r}] must be str, got {type(text).__name__}")
+        return text, x[self.label_key]
+
+    def _donors(self, label: Any) -> tuple[str, ...]:
+        """Donor chunks for an item with ``label`` (any label when the pool is unlabelled)."""
+        if self.pool is None:
+            return ()
+        if self._donor_cache is None:
+            # Split the pool once, on first use: construction (and from_dict)
+            # stays cheap for operators that never splice.
+            cache: dict[Any, list[str]] = {}
+            labels: Sequence[Any] = (
+                self.pool_labels if self.pool_labels is not None else [_ALL] * len(self.pool)
+            )
+            for text, lab in zip(self.pool, labels):
+                cache.setdefault(lab, []).extend(self.chunks(text))
+            self._donor_cache = {k: tuple(v) for k, v in cache.items()}
+        if self.pool_labels is None:
+            return self._donor_cache.get(_ALL, ())
+        if not isinstance(label, Hashable):
+            raise TypeError(f"item label must be hashable, got {type(label).__name__}")
+        return self._donor_cache.get(label, ())
+
+    # ------------------------------------------------------------------ protocol
+    def validate_input(self, x: Any) -> None:
+        self._text_and_label(x)
+
+    def sample_params(self, x: Any, rng: np.random.Generator) -> dict[str, Any]:
+        """``{"n_chunks": n, "order": [...]}``: the output's chunks in order.
+
+        An ``int`` in ``order`` is the index of one of the text's own chunks;
+        a ``str`` is a donor chunk, recorded by its text so that a trace
+        replays without the pool.
+        """
+        text, label = self._text_and_label(x)
+        n = len(self._spans_of(text))
+        order: list[int | str] = list(range(n))
+        if n < 2:
+            return {"n_chunks": n, "order": order}
+        fixed = 1 if self.keep_first else 0
+        if self.mode == "shuffle":
+            movable = n - fixed
+            if movable >= 2:
+                identity = np.arange(movable)
+                perm = rng.permutation(movable)
+                # Rejection keeps the permutation uniform over the non-identity
+                # ones; at most 1/2 of draws are rejected.
+                while np.array_equal(perm, identity):
+                    perm = rng.permutation(movable)
+                order = [*range(fixed), *(fixed + int(i) for i in perm)]
+        else:
+            donors = self._donors(label)
+            if donors and self.rate > 0:
+                if self.splice == "replace":
+                    eligible = n - fixed
+                    k = min(eligible, max(1, math.floor(self.rate * eligible + 0.5)))
+                    positions = np.sort(rng.choice(eligible, size=k, replace=False)) + fixed
+                    for p in positions:
+                        order[int(p)] = donors[int(rng.integers(len(donors)))]
+                else:
+                    k = max(1, math.floor(self.rate * n + 0.5))
+                    order.extend(donors[int(rng.integers(len(donors)))] for _ in range(k))
+        if self.drop > 0:
+            dropped = rng.random(len(order)) < self.drop
+            if self.keep_first:
+                dropped[0] = False
+            if dropped.all():
+                dropped[int(rng.integers(len(order)))] = False
+            order = [c for c, d in zip(order, dropped) if not d]
+        if self.repeat > 0:
+            twice = rng.random(len(order)) < self.repeat
+            order = [c for c, t in zip(order, twice) for _ in range(2 if t else 1)]
+        return {"n_chunks": n, "order": order}
+
+    def apply(self, x: Any, params: dict[str, Any]) -> Any:
+        text, _ = self._text_and_label(x)
+        spans = self._spans_of(text)
+        n = len(spans)
+        if params.get("n_chunks") != n:
+            raise ValueError(
+                f"parameters were sampled for a text of {params.get('n_chunks')} chunk(s), "
+                f"this text has {n}"
+            )
+        order = list(params["order"])
+        if n < 2 or order == list(range(n)):
+            return x
+        pieces = []
+        for ref in order:
+            if isinstance(ref, str):
+                pieces.append(ref)
+            elif isinstance(ref, (int, np.integer)) and not isinstance(ref, bool) and 0 <= ref < n:
+                a, b = spans[int(ref)]
+                pieces.append(text[a:b])
+            else:
+                raise ValueError(f"order entries must be chunk indices in [0, {n}) or str: {ref!r}")
+        new = text[: spans[0][0]] + self.effective_separator.join(pieces) + text[spans[-1][1] :]
+        if self.label_key is None:
+            return new
+        out = dict(x)
+        out[self.text_key] = new
+        return out
+
+    def __repr__(self) -> str:
+        # The pool can be a whole data set: show its size, not its texts.
+        args = []
+        for k, v in self.get_config().items():
+            if k in ("pool", "pool_labels") and v is not None:
+                args.append(f"{k}=<{len(v)} {'texts' if k == 'pool' else 'labels'}>")
+            else:
+                args.append(f"{k}={v!r}")
+        return f"ChunkRecombination({', '.join(args)})"
