@@ -1,0 +1,456 @@
+"""PyTorch data-loading integration: datasets and a collate function that augment.
+
+Every class here applies the seeding rule of augkit: item ``i`` of epoch ``e``
+is augmented with ``pipeline.augment(x, seed=seed, epoch=e, index=i)``. The
+augmented data set is therefore a function of ``(seed, epoch)`` alone: the same
+whatever ``num_workers``, ``persistent_workers``, batch size or sampler order.
+
+- :class:`AugmentedDataset` wraps a map-style dataset (anything with
+  ``__getitem__`` and ``__len__``: a list, a ``torch.utils.data.Dataset``, a
+  ``datasets.Dataset``). It also defines ``__getitems__``, which the DataLoader
+  calls with a whole batch of indices, so the pipeline runs batched
+  (``Pipeline.augment_batch``) inside each worker with the same results.
+- :class:`AugmentedIterableDataset` wraps an iterable, with the index rule
+  described on the class.
+- :class:`BatchAugment` is a ``collate_fn`` that augments the whole batch with
+  ``Pipeline.augment_batch`` and then collates; wrap the dataset in
+  :class:`WithIndex` (or :class:`IterableWithIndex`) so it knows the indices.
+
+The epoch
+---------
+``set_epoch(e)`` must reach DataLoader workers, including persistent ones,
+which were started (forked or spawned) with a copy of the dataset. The epoch is
+therefore kept in a one-element ``torch`` tensor in shared memory: workers see
+the value the main process writes. Call ``set_epoch`` *before* iterating the
+DataLoader for that epoch (as with ``DistributedSampler.set_epoch``); workers
+read the epoch when they fetch, and a DataLoader prefetches as soon as it is
+iterated.
+
+Views
+-----
+With ``views=k`` the augmented part of each item is replaced by a list of
+``k`` views. View ``v`` (``0 <= v < k``) of item ``i`` in epoch ``e`` uses
+``(seed, epoch=e * k + v, index=i)``: distinct for every view and epoch, the
+index still names the item (so no view collides with another item's stream),
+and ``views=1`` is exactly the rule above. A view's trace therefore records
+epoch ``e * k + v``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
+from torch.utils.data._utils.collate import default_collate
+
+from .core import check_int
+from .pipeline import Pipeline
+
+__all__ = [
+    "AugmentedDataset",
+    "AugmentedIterableDataset",
+    "BatchAugment",
+    "IterableWithIndex",
+    "WithIndex",
+    "view_epoch",
+]
+
+
+def view_epoch(epoch: int, view: int, views: int) -> int:
+    """The epoch passed to the pipeline for view ``view`` of ``views`` in ``epoch``.
+
+    ``epoch * views + view``: with one view it is the epoch itself.
+    """
+    return epoch * views + view
+
+
+class _SharedEpoch:
+    """An epoch counter that DataLoader workers see change (shared-memory tensor).
+
+    Forked workers map the same memory; spawned workers receive the tensor
+    through torch's multiprocessing pickler, which shares its storage too.
+    """
+
+    def __init__(self) -> None:
+        self._value = torch.zeros(1, dtype=torch.int64)
+        self._value.share_memory_()  # type: ignore[no-untyped-call]
+
+    def get(self) -> int:
+        return int(self._value[0])
+
+    def set(self, epoch: int) -> None:
+        self._value[0] = check_int("epoch", epoch, low=0)
+
+
+def _check_pipeline(pipeline: Any) -> Pipeline:
+    if not isinstance(pipeline, Pipeline):
+        raise TypeError(
+            f"pipeline must be an augkit.Pipeline, got {type(pipeline).__name__} "
+            "(wrap single operators with Pipeline.sequence([op]))"
+        )
+    return pipeline
+
+
+def _check_key(key: Any) -> str | None:
+    if key is not None and not isinstance(key, str):
+        raise TypeError(f"key must be a str or None, got {type(key).__name__}")
+    return key
+
+
+class _ItemAugmenter:
+    """Splits items into the part to augment and the rest, and puts them back.
+
+    - a tuple ``(x, y, ...)`` (named tuples too): ``x`` is augmented, the rest
+      is kept. Lists are values, not ``(x, y)`` pairs: a list of tokens is
+      augmented whole.
+    - ``key`` given: the item (or the first element of a tuple item) is a
+      mapping and only ``item[key]`` is augmented.
+    - anything else: the item itself is augmented (a mapping goes to the
+      pipeline whole, which then needs its own ``key``).
+    """
+
+    def __init__(self, pipeline: Any, key: str | None, seed: int, views: int) -> None:
+        self.pipeline = _check_pipeline(pipeline)
+        self.key = _check_key(key)
+        self.seed = check_int("seed", seed, low=0)
+        self.views = check_int("views", views, low=1)
+
+    def split(self, item: Any) -> tuple[Any, Callable[[Any], Any]]:
+        if isinstance(item, tuple):
+            if not item:
+                raise ValueError("cannot augment an empty tuple item")
+            head, rest = item[0], list(item[1:])
+            value, put_head = self._split_field(head)
+
+            def put_tuple(new: Any) -> Any:
+                out = [put_head(new), *rest]
+                return type(item)(*out) if hasattr(item, "_fields") else tuple(out)
+
+            return value, put_tuple
+        return self._split_field(item)
+
+    def _split_field(self, item: Any) -> tuple[Any, Callable[[Any], Any]]:
+        if self.key is None:
+            if isinstance(item, Mapping) and self.pipeline.key is None:
+                raise TypeError(
+                    f"items are mappings (fields {sorted(map(str, item))}); say which field to "
+                    "augment with key=... (or give the pipeline a key)"
+                )
+            return item, lambda new: new
+        if not isinstance(item, Mapping):
+            raise TypeError(f"key={self.key!r} needs mapping items, got {type(item).__name__}")
+        if self.key not in item:
+            raise KeyError(f"item has no field {self.key!r} (fields: {sorted(map(str, item))})")
+        key = self.key
+
+        def put(new: Any) -> Any:
+            out = dict(item)
+            out[key] = new
+            return out
+
+        return item[key], put
+
+    def one(self, item: Any, epoch: int, index: int) -> Any:
+        value, put = self.split(item)
+        outs = [
+            self.pipeline.augment(
+                value, seed=self.seed, epoch=view_epoch(epoch, v, self.views), index=index
+            )
+            for v in range(self.views)
+        ]
+        return put(outs[0] if self.views == 1 else outs)
+
+    def many(self, items: Sequence[Any], epoch: int, indices: Sequence[int]) -> list[Any]:
+        if not items:
+            return []
+        parts = [self.split(item) for item in items]
+        values = [p[0] for p in parts]
+        per_view = [
+            self.pipeline.augment_batch(
+                values,
+                seed=self.seed,
+                epoch=view_epoch(epoch, v, self.views),
+                indices=list(indices),
+            )
+            for v in range(self.views)
+        ]
+        out = []
+        for j, (_, put) in enumerate(parts):
+            views = [per_view[v][j] for v in range(self.views)]
+            out.append(put(views[0] if self.views == 1 else views))
+        return out
+
+
+class AugmentedDataset(Dataset[Any]):
+    """A map-style dataset whose items are augmented by ``pipeline``.
+
+    Item ``i`` in epoch ``e`` is ``pipeline.augment(x, seed=seed, epoch=e,
+    index=i)`` of the wrapped item ``x`` (see the module docstring for views
+    and for how items are split with ``key``). Call :meth:`set_epoch` before
+    each epoch; it reaches DataLoader workers, persistent ones included.
+
+    >>> from augkit import Pipeline
+    >>> from augkit.core import Identity
+    >>> ds = AugmentedDataset([("a", 0), ("b", 1)], Pipeline.sequence([Identity()]))
+    >>> ds[1]
+    ('b', 1)
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        pipeline: Pipeline,
+        *,
+        key: str | None = None,
+        seed: int = 0,
+        views: int = 1,
+    ) -> None:
+        if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+            raise TypeError(
+                f"dataset must be map-style (__getitem__ and __len__), got "
+                f"{type(dataset).__name__}; use AugmentedIterableDataset for iterables"
+            )
+        self.dataset = dataset
+        self._aug = _ItemAugmenter(pipeline, key, seed, views)
+        self.pipeline = self._aug.pipeline
+        self.key = self._aug.key
+        self.seed = self._aug.seed
+        self.views = self._aug.views
+        self._epoch = _SharedEpoch()
+
+    @property
+    def epoch(self) -> int:
+        """The epoch whose augmentation items get now."""
+        return self._epoch.get()
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the augmentation of ``epoch`` from now on, in this process and in workers."""
+        self._epoch.set(epoch)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> Any:
+        index = _index(index, len(self))
+        return self._aug.one(self.dataset[index], self.epoch, index)
+
+    def __getitems__(self, indices: Sequence[int]) -> list[Any]:
+        """A whole batch (the DataLoader calls this): one batched pipeline run.
+
+        Equal to ``[self[i] for i in indices]``, by the pipeline's guarantee
+        that batched and per-item execution agree.
+        """
+        n = len(self)
+        idx = [_index(i, n) for i in indices]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        items = list(getitems(idx)) if callable(getitems) else [self.dataset[i] for i in idx]
+        if len(items) != len(idx):
+            raise RuntimeError(
+                f"the wrapped dataset's __getitems__ returned {len(items)} items for "
+                f"{len(idx)} indices"
+            )
+        return self._aug.many(items, self.epoch, idx)
+
+    def __repr__(self) -> str:
+        return (
+            f"AugmentedDataset({type(self.dataset).__name__} of {len(self)}, key={self.key!r}, "
+            f"seed={self.seed}, views={self.views}, epoch={self.epoch})"
+        )
+
+
+def _index(index: Any, n: int) -> int:
+    i = check_int("index", index)
+    if i < 0:
+        i += n
+    if not 0 <= i < n:
+        raise IndexError(f"index {index} is out of range for a dataset of {n} items")
+    return i
+
+
+def _worker() -> tuple[int, int]:
+    info = get_worker_info()
+    return (0, 1) if info is None else (int(info.id), int(info.num_workers))
+
+
+def _indexed_stream(source: Iterable[Any], shard: bool) -> Iterator[tuple[int, Any]]:
+    """``(index, item)`` pairs of this worker's share of ``source`` (rule on the classes)."""
+    wid, nw = _worker()
+    if shard:
+        for pos, item in enumerate(source):
+            if pos % nw == wid:
+                yield pos, item
+    else:
+        for local, item in enumerate(source):
+            yield local * nw + wid, item
+
+
+class AugmentedIterableDataset(IterableDataset[Any]):
+    """An iterable dataset whose items are augmented by ``pipeline``.
+
+    The index of an item, which with ``(seed, epoch)`` fixes its augmentation:
+
+    - ``shard=True`` (default): the index is the item's position in the
+      wrapped iterable (0, 1, 2, ...). With ``W`` DataLoader workers, each
+      worker iterates the whole source and keeps the positions ``p`` with
+      ``p % W == worker_id``, so every item is produced once and its
+      augmentation is the same whatever ``num_workers`` (only the order in
+      which workers' batches arrive differs).
+    - ``shard=False``: for a source that splits the work between workers
+      itself (it calls ``torch.utils.data.get_worker_info()``). Worker ``w`` of
+      ``W`` gives its ``k``-th item index ``k * W + w``: unique and
+      deterministic for a given ``num_workers``, but which item gets which
+      index depends on how the source shards.
+
+    ``chunk_size > 1`` augments that many consecutive items of a worker with
+    one ``Pipeline.augment_batch`` call (worth it for back-translation); the
+    results are the same as with ``chunk_size=1``. The epoch is read once at
+    the start of each pass over the data.
+    """
+
+    def __init__(
+        self,
+        dataset: Iterable[Any],
+        pipeline: Pipeline,
+        *,
+        key: str | None = None,
+        seed: int = 0,
+        views: int = 1,
+        shard: bool = True,
+        chunk_size: int = 1,
+    ) -> None:
+        if not hasattr(dataset, "__iter__"):
+            raise TypeError(f"dataset must be iterable, got {type(dataset).__name__}")
+        self.dataset = dataset
+        self._aug = _ItemAugmenter(pipeline, key, seed, views)
+        self.pipeline = self._aug.pipeline
+        self.key = self._aug.key
+        self.seed = self._aug.seed
+        self.views = self._aug.views
+        self.shard = bool(shard)
+        self.chunk_size = check_int("chunk_size", chunk_size, low=1)
+        self._epoch = _SharedEpoch()
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch.get()
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the augmentation of ``epoch`` from the next pass on, in workers too."""
+        self._epoch.set(epoch)
+
+    def __iter__(self) -> Iterator[Any]:
+        epoch = self.epoch
+        chunk: list[tuple[int, Any]] = []
+        for pair in _indexed_stream(self.dataset, self.shard):
+            if self.chunk_size == 1:
+                yield self._aug.one(pair[1], epoch, pair[0])
+                continue
+            chunk.append(pair)
+            if len(chunk) == self.chunk_size:
+                yield from self._aug.many([p[1] for p in chunk], epoch, [p[0] for p in chunk])
+                chunk = []
+        if chunk:
+            yield from self._aug.many([p[1] for p in chunk], epoch, [p[0] for p in chunk])
+
+
+class WithIndex(Dataset[tuple[int, Any]]):
+    """A map-style dataset whose item ``i`` is ``(i, dataset[i])``, for :class:`BatchAugment`."""
+
+    def __init__(self, dataset: Any) -> None:
+        if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+            raise TypeError(f"dataset must be map-style, got {type(dataset).__name__}")
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[int, Any]:
+        i = _index(index, len(self))
+        return i, self.dataset[i]
+
+    def __getitems__(self, indices: Sequence[int]) -> list[tuple[int, Any]]:
+        n = len(self)
+        idx = [_index(i, n) for i in indices]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        items = list(getitems(idx)) if callable(getitems) else [self.dataset[i] for i in idx]
+        return list(zip(idx, items))
+
+
+class IterableWithIndex(IterableDataset[tuple[int, Any]]):
+    """``(index, item)`` pairs of an iterable, indexed and sharded as in
+    :class:`AugmentedIterableDataset` (same ``shard`` rule), for :class:`BatchAugment`."""
+
+    def __init__(self, dataset: Iterable[Any], *, shard: bool = True) -> None:
+        if not hasattr(dataset, "__iter__"):
+            raise TypeError(f"dataset must be iterable, got {type(dataset).__name__}")
+        self.dataset = dataset
+        self.shard = bool(shard)
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        return _indexed_stream(self.dataset, self.shard)
+
+
+class BatchAugment:
+    """A DataLoader ``collate_fn`` that augments the batch, then collates it.
+
+    The dataset must yield ``(index, item)`` pairs (wrap it in
+    :class:`WithIndex` or :class:`IterableWithIndex`). The items are augmented
+    with one ``pipeline.augment_batch(values, seed=seed, epoch=epoch,
+    indices=indices)`` call, so an expensive operator such as back-translation
+    translates the whole batch at once, and the result equals
+    :class:`AugmentedDataset`'s item by item. Items are split with ``key`` as
+    there (dicts, ``(x, y)`` tuples, raw values); then ``collate_fn`` (torch's
+    ``default_collate`` unless given) makes the batch, without the indices.
+    With workers, collation runs in the workers; :meth:`set_epoch` reaches
+    them through shared memory.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        key: str | None = None,
+        seed: int = 0,
+        collate_fn: Callable[[list[Any]], Any] = default_collate,
+    ) -> None:
+        self._aug = _ItemAugmenter(pipeline, key, seed, 1)
+        self.pipeline = self._aug.pipeline
+        self.key = self._aug.key
+        self.seed = self._aug.seed
+        if not callable(collate_fn):
+            raise TypeError(f"collate_fn must be callable, got {type(collate_fn).__name__}")
+        self.collate_fn = collate_fn
+        self._epoch = _SharedEpoch()
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch.get()
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the augmentation of ``epoch`` for the batches collated from now on."""
+        self._epoch.set(epoch)
+
+    def augment(self, batch: Sequence[Any]) -> list[Any]:
+        """The augmented items of a batch of ``(index, item)`` pairs, not collated."""
+        indices: list[int] = []
+        items: list[Any] = []
+        for pair in batch:
+            if not (isinstance(pair, tuple | list) and len(pair) == 2 and _is_index(pair[0])):
+                raise TypeError(
+                    "BatchAugment needs (index, item) pairs from the dataset; wrap it: "
+                    "DataLoader(augkit.torch.WithIndex(dataset), collate_fn=BatchAugment(...))"
+                )
+            indices.append(int(pair[0]))
+            items.append(pair[1])
+        return self._aug.many(items, self.epoch, indices)
+
+    def __call__(self, batch: Sequence[Any]) -> Any:
+        return self.collate_fn(self.augment(batch))
+
+
+def _is_index(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.ndim == 0 and not value.is_floating_point()
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -1,0 +1,464 @@
+"""The augkit command: augment (formats, rule, bad input, resume checks), describe, replay."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from augkit import Pipeline
+from augkit.cli import main
+from augkit.corpus import augment_corpus, paths_for
+from tests.integration import _ops  # noqa: F401  (registers test_slow_upper, test_fail_on)
+from tests.ops import AppendToken, DropChar
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CONFIG = """\
+operators:
+  - type: test_append_token
+  - type: test_drop_char
+chain:
+  start: [0.6, 0.3]
+  transitions: [[0.2, 0.4], [0.4, 0.2]]
+  max_steps: 4
+"""
+
+
+def pipe() -> Pipeline:
+    return Pipeline.markov(
+        [AppendToken(), DropChar()], [0.6, 0.3], [[0.2, 0.4], [0.4, 0.2]], max_steps=4
+    )
+
+
+def texts(n: int) -> list[str]:
+    return [f"review {i}: it works, mostly \u00e9t\u00e9 ok" for i in range(n)]
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    (tmp_path / "cfg.yaml").write_text(CONFIG, encoding="utf-8")
+    return tmp_path
+
+
+def write_jsonl(path: Path, rows: list[Any]) -> Path:
+    with path.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def run(*argv: str | Path) -> int:
+    return main([str(a) for a in argv])
+
+
+def augment(work: Path, inp: Path, out: str = "out.jsonl", *extra: str) -> int:
+    return run(
+        "augment", inp, "-o", work / out, "-c", work / "cfg.yaml", "--import", "tests.ops",
+        "--quiet", *extra,
+    )  # fmt: skip
+
+
+def no_outputs(work: Path, name: str = "out.jsonl") -> bool:
+    return not any(p.exists() for p in paths_for(work / name))
+
+
+# ----------------------------------------------------------------- augment: the rule and formats
+
+
+def test_jsonl_records_follow_the_seeding_rule_and_replay(work: Path) -> None:
+    rows = [{"text": t, "label": i % 2, "other": "x"} for i, t in enumerate(texts(7))]
+    inp = write_jsonl(work / "in.jsonl", rows)
+    assert augment(work, inp, "out.jsonl", "--n", "3", "--seed", "5", "--label-field", "label") == 0
+    out = read_jsonl(work / "out.jsonl")
+    assert [(r["source_index"], r["variant"]) for r in out] == [
+        (i, v) for i in range(7) for v in range(3)
+    ]
+    p = pipe()
+    for r in out:
+        i, v = r["source_index"], r["variant"]
+        assert set(r) == {"source_index", "variant", "text", "label", "trace"}
+        assert r["label"] == i % 2
+        expected, trace = p.augment(rows[i]["text"], seed=5, epoch=v, index=i, return_trace=True)
+        assert r["text"] == expected
+        assert r["trace"] == trace.to_dict()
+        assert p.replay(rows[i]["text"], r["trace"]) == r["text"]
+    assert len({r["text"] for r in out}) > 7  # the variants are not all the same
+    assert no_outputs(work, "out.jsonl") is False
+    assert not paths_for(work / "out.jsonl")[1].exists()  # .partial renamed
+    assert not paths_for(work / "out.jsonl")[2].exists()  # progress record removed
+
+
+def test_output_does_not_depend_on_batch_size(work: Path) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(23)])
+    assert augment(work, inp, "a.jsonl", "--batch-size", "1", "--n", "2") == 0
+    assert augment(work, inp, "b.jsonl", "--batch-size", "64", "--n", "2") == 0
+    assert augment(work, inp, "c.jsonl", "--batch-size", "5", "--n", "2") == 0
+    a = (work / "a.jsonl").read_bytes()
+    assert a == (work / "b.jsonl").read_bytes() == (work / "c.jsonl").read_bytes()
+    assert a.count(b"\n") == 46
+
+
+def test_keep_original_writes_each_input_first(work: Path) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(3)])
+    assert augment(work, inp, "out.jsonl", "--n", "2", "--keep-original") == 0
+    out = read_jsonl(work / "out.jsonl")
+    assert [(r["source_index"], r["variant"]) for r in out] == [
+        (0, None), (0, 0), (0, 1), (1, None), (1, 0), (1, 1), (2, None), (2, 0), (2, 1)
+    ]  # fmt: skip
+    for r in out[::3]:
+        assert r["text"] == texts(3)[r["source_index"]] and r["trace"] is None
+
+
+def test_csv_tsv_and_text_inputs(work: Path) -> None:
+    rows = [
+        {"id": str(i), "body": t, "y": "pos" if i % 2 else "neg"} for i, t in enumerate(texts(4))
+    ]
+    rows[2]["body"] = 'a "quoted",\nmulti-line review'
+    for fmt, delim in (("csv", ","), ("tsv", "\t")):
+        path = work / f"in.{fmt}"
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=["id", "body", "y"], delimiter=delim)
+            w.writeheader()
+            w.writerows(rows)
+        args = ("--field", "body", "--label-field", "y", "--n", "2")
+        assert augment(work, path, f"{fmt}.jsonl", *args) == 0
+        out = read_jsonl(work / f"{fmt}.jsonl")
+        assert len(out) == 8
+        for r in out:
+            i = r["source_index"]
+            assert r["y"] == rows[i]["y"]
+            assert r["body"] == pipe().augment(rows[i]["body"], seed=0, epoch=r["variant"], index=i)
+    # Plain text: one item per line, blank lines skipped but counted in the index.
+    (work / "in.txt").write_text("first line\n\nthird line\n", encoding="utf-8")
+    assert augment(work, work / "in.txt", "txt.jsonl", "--n", "1") == 0
+    out = read_jsonl(work / "txt.jsonl")
+    assert [r["source_index"] for r in out] == [0, 2]
+    assert out[1]["text"] == pipe().augment("third line", seed=0, epoch=0, index=2)
+
+
+def test_pipeline_key_is_the_default_field(work: Path) -> None:
+    (work / "cfg.yaml").write_text("key: body\n" + CONFIG, encoding="utf-8")
+    inp = write_jsonl(work / "in.jsonl", [{"body": t} for t in texts(2)])
+    assert augment(work, inp, "out.jsonl", "--n", "1") == 0
+    out = read_jsonl(work / "out.jsonl")
+    assert out[1]["body"] == pipe().augment(texts(2)[1], seed=0, epoch=0, index=1)
+
+
+def test_python_api_matches_the_command(work: Path) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(5)])
+    assert augment(work, inp, "cmd.jsonl", "--n", "2", "--seed", "3") == 0
+    summary = augment_corpus(inp, work / "api.jsonl", pipe(), n=2, seed=3, batch_size=2)
+    assert summary.records_written == 10 and summary.inputs == 5
+    assert (work / "api.jsonl").read_bytes() == (work / "cmd.jsonl").read_bytes()
+
+
+# ----------------------------------------------------------------- bad input and config
+
+
+def assert_user_error(capsys: pytest.CaptureFixture[str], code: int, *needles: str) -> str:
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert err.startswith("augkit: error: ")
+    for needle in needles:
+        assert needle in err, err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("line", "needles"),
+    [
+        ('{"text": "fine", ', ("line 3", "malformed JSON")),
+        ('{"body": "no text field"}', ("line 3", "no field 'text'")),
+        ('{"text": 42}', ("line 3", "field 'text' is a number")),
+        ('{"text": null}', ("line 3", "null")),
+        ('["text", "an array"]', ("line 3", "expected a JSON object")),
+    ],
+)
+def test_bad_jsonl_lines_stop_before_writing_or_are_skipped(
+    work: Path, capsys: pytest.CaptureFixture[str], line: str, needles: tuple[str, ...]
+) -> None:
+    good = [json.dumps({"text": t}) for t in texts(4)]
+    inp = write_jsonl(work / "in.jsonl", [good[0], good[1], line, good[2], good[3]])
+    assert_user_error(capsys, augment(work, inp, "out.jsonl", "--n", "2"), *needles, "--skip-bad")
+    assert no_outputs(work)
+    assert augment(work, inp, "out.jsonl", "--n", "2", "--skip-bad") == 0
+    assert [r["source_index"] for r in read_jsonl(work / "out.jsonl")] == [0, 0, 1, 1, 3, 3, 4, 4]
+
+
+def test_invalid_utf8_line_is_a_bad_record(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "in.txt").write_bytes(b"good line\nbad \xff\xfe line\nlast\n")
+    assert_user_error(capsys, augment(work, work / "in.txt"), "line 2", "UTF-8")
+    assert augment(work, work / "in.txt", "out.jsonl", "--skip-bad", "--n", "1") == 0
+    assert [r["source_index"] for r in read_jsonl(work / "out.jsonl")] == [0, 2]
+
+
+def test_missing_label_field_and_csv_column(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": "a", "label": 1}, {"text": "b"}])
+    code = augment(work, inp, "out.jsonl", "--label-field", "label")
+    assert_user_error(capsys, code, "line 2", "no label field 'label'")
+    (work / "in.csv").write_text("title,review\nx,good\n", encoding="utf-8")
+    assert_user_error(capsys, augment(work, work / "in.csv"), "no column 'text'", "title, review")
+    (work / "short.csv").write_text("text,label\nfine,1\nonly one value\n", encoding="utf-8")
+    code = augment(work, work / "short.csv", "out.jsonl", "--label-field", "label")
+    assert_user_error(capsys, code, "row 3", "fewer values")
+    assert no_outputs(work)
+
+
+def test_unreadable_inputs(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert_user_error(capsys, augment(work, work / "missing.jsonl"), "does not exist")
+    assert_user_error(capsys, augment(work, work), "is a directory")
+    if os.geteuid() != 0:  # root reads anything
+        locked = work / "locked.jsonl"
+        locked.write_text('{"text": "a"}\n')
+        locked.chmod(0)
+        assert_user_error(capsys, augment(work, locked), "cannot read")
+    assert no_outputs(work)
+
+
+@pytest.mark.parametrize(
+    ("config", "needle"),
+    [
+        ("operators: [", "invalid YAML"),
+        ("operators:\n  - type: no_such_op\nchain: {start: [1.0], transitions: [[0]]}", "no_such_op"),
+        ("operators:\n  - type: test_append_token\nchain: {start: [0.5, 0.5], transitions: [[0]]}",
+         "start"),
+        ("operators:\n  - type: test_append_token\nchain: {start: [1.2], transitions: [[0]]}",
+         "sums to"),
+        ("operators:\n  - type: test_scale\n    params: {low: 3, high: 1}\n"
+         "chain: {start: [1.0], transitions: [[0]]}", "low must be <= high"),
+        ("operators:\n  - type: test_append_token\n    params: {nope: 1}\n"
+         "chain: {start: [1.0], transitions: [[0]]}", "nope"),
+        ("just a string", "must be a mapping"),
+    ],
+)  # fmt: skip
+def test_invalid_configs(
+    work: Path, capsys: pytest.CaptureFixture[str], config: str, needle: str
+) -> None:
+    (work / "cfg.yaml").write_text(config, encoding="utf-8")
+    inp = write_jsonl(work / "in.jsonl", [{"text": "a"}])
+    assert_user_error(capsys, augment(work, inp), "cfg.yaml", needle)
+    assert no_outputs(work)
+    assert_user_error(capsys, run("describe", work / "cfg.yaml", "--import", "tests.ops"), needle)
+
+
+def test_usage_errors(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": "a", "source_index": 1}])
+    assert_user_error(capsys, augment(work, inp, "out.csv"), "JSONL")
+    assert_user_error(capsys, augment(work, inp, "out.jsonl", "--field", "variant"), "reserved")
+    assert_user_error(capsys, augment(work, work / "missing.yaml"), "does not exist")
+    code = run("augment", inp, "-o", work / "o.jsonl", "-c", work / "nope.yaml")
+    assert_user_error(capsys, code, "nope.yaml", "does not exist")
+    code = run("describe", work / "cfg.yaml", "--import", "no_such_module_xyz")
+    assert_user_error(capsys, code, "no_such_module_xyz")
+    (work / "in.txt").write_text("a\n")
+    code = augment(work, work / "in.txt", "out.jsonl", "--label-field", "label")
+    assert_user_error(capsys, code, "plain-text")
+    with pytest.raises(SystemExit) as exc:  # argparse: exit code 2 with usage
+        run("augment", inp, "-o", work / "o.jsonl", "-c", work / "cfg.yaml", "--n", "0")
+    assert exc.value.code == 2
+    assert "positive integer" in capsys.readouterr().err
+
+
+def test_an_item_the_pipeline_cannot_take(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "cfg.yaml").write_text(
+        "operators: [{type: test_fail_on}]\nchain: {start: [1.0], transitions: [[0.0]]}\n"
+    )
+    rows = [{"text": f"item {i}" + (" BOOM" if i == 5 else "")} for i in range(8)]
+    inp = write_jsonl(work / "in.jsonl", rows)
+    imp = ("--import", "tests.integration._ops", "--batch-size", "2", "--n", "1")
+    err = assert_user_error(capsys, augment(work, inp, "out.jsonl", *imp), "line 6", "BOOM")
+    assert "resumes" in err
+    out, partial, progress = paths_for(work / "out.jsonl")
+    assert not out.exists()  # never presented as complete
+    assert len(read_jsonl(partial)) == 4 and progress.exists()  # the batches before it are kept
+    assert augment(work, inp, "out.jsonl", *imp, "--skip-bad") == 0
+    assert [r["source_index"] for r in read_jsonl(out)] == [0, 1, 2, 3, 4, 6, 7]
+
+
+# ----------------------------------------------------------------- resume rules
+
+
+def test_existing_output_needs_overwrite(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(3)])
+    assert augment(work, inp, "out.jsonl", "--n", "1") == 0
+    first = (work / "out.jsonl").read_bytes()
+    assert_user_error(capsys, augment(work, inp, "out.jsonl", "--n", "1"), "--overwrite")
+    assert (work / "out.jsonl").read_bytes() == first
+    assert augment(work, inp, "out.jsonl", "--n", "2", "--overwrite") == 0
+    assert len(read_jsonl(work / "out.jsonl")) == 6
+
+
+class Crash(BaseException):
+    """Stands for the process dying (BaseException: nothing in augkit catches it)."""
+
+
+def crash_after_progress_writes(monkeypatch: pytest.MonkeyPatch, k: int) -> None:
+    """Die on the k-th progress update: the batch is in OUTPUT.partial, not yet recorded."""
+    import augkit.corpus as corpus
+
+    real = corpus._write_json_atomic
+    calls = {"n": 0}
+
+    def write(path: Path, data: dict[str, Any]) -> None:
+        calls["n"] += 1
+        if calls["n"] == k:
+            raise Crash
+        real(path, data)
+
+    monkeypatch.setattr(corpus, "_write_json_atomic", write)
+
+
+def test_resume_drops_unrecorded_records_and_a_torn_line(
+    work: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(20)])
+    args = ("--n", "3", "--batch-size", "3", "--seed", "9")
+    assert augment(work, inp, "ref.jsonl", *args) == 0
+    reference = (work / "ref.jsonl").read_bytes()
+
+    with monkeypatch.context() as m:
+        crash_after_progress_writes(m, 4)  # 1 initial record + 2 batches, dies after batch 3
+        with pytest.raises(Crash):
+            augment(work, inp, "out.jsonl", *args)
+    out, partial, progress = paths_for(work / "out.jsonl")
+    recorded = json.loads(progress.read_text())
+    assert recorded["records"] == 6 and recorded["lines"] == 18
+    assert partial.stat().st_size > recorded["bytes"]  # batch 3 written but not recorded
+    with partial.open("ab") as f:  # and a write torn in the middle of a line
+        f.write(b'{"source_index": 9, "variant": 0, "text": "half a rec')
+    assert not out.exists()
+    assert augment(work, inp, "out.jsonl", *args) == 0
+    assert out.read_bytes() == reference
+    assert not partial.exists() and not progress.exists()
+
+
+def test_resume_refuses_different_settings(
+    work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(9)])
+    with monkeypatch.context() as m:
+        crash_after_progress_writes(m, 3)
+        with pytest.raises(Crash):
+            augment(work, inp, "out.jsonl", "--n", "2", "--batch-size", "2")
+    partial = paths_for(work / "out.jsonl")[1]
+    kept = partial.read_bytes()
+    code = augment(work, inp, "out.jsonl", "--n", "2", "--seed", "1")
+    assert_user_error(capsys, code, "different settings", "--seed: 0 then, 1 now", "--restart")
+    code = augment(work, inp, "out.jsonl", "--n", "3")
+    assert_user_error(capsys, code, "--n: 2 then, 3 now")
+    (work / "cfg.yaml").write_text(CONFIG.replace("max_steps: 4", "max_steps: 3"))
+    assert_user_error(capsys, augment(work, inp, "out.jsonl", "--n", "2"), "pipeline config")
+    (work / "cfg.yaml").write_text(CONFIG)
+    write_jsonl(inp, [{"text": t} for t in texts(10)])
+    assert_user_error(capsys, augment(work, inp, "out.jsonl", "--n", "2"), "input file content")
+    assert partial.read_bytes() == kept  # refusing touched nothing
+    # A different batch size is fine (it does not change the output), and so is --restart.
+    write_jsonl(inp, [{"text": t} for t in texts(9)])
+    assert augment(work, inp, "out.jsonl", "--n", "2", "--batch-size", "4") == 0
+    assert augment(work, inp, "ref.jsonl", "--n", "2") == 0
+    assert (work / "out.jsonl").read_bytes() == (work / "ref.jsonl").read_bytes()
+
+
+def test_partial_without_progress_and_corrupt_progress(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(4)])
+    out, partial, progress = paths_for(work / "out.jsonl")
+    partial.write_text('{"source_index": 0}\n')
+    assert_user_error(capsys, augment(work, inp), "without a progress record", "--restart")
+    progress.write_text("{not json")
+    assert_user_error(capsys, augment(work, inp), "unreadable", "--restart")
+    assert augment(work, inp, "out.jsonl", "--restart", "--n", "1") == 0
+    assert len(read_jsonl(out)) == 4
+
+
+def test_crash_while_tidying_up_a_finished_run(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import augkit.corpus as corpus
+
+    inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(4)])
+    out, partial, progress = paths_for(work / "out.jsonl")
+    real_replace = os.replace
+
+    def replace(a: Any, b: Any) -> None:
+        if Path(b) == out:
+            raise Crash
+        real_replace(a, b)
+
+    with monkeypatch.context() as m:
+        m.setattr(corpus.os, "replace", replace)
+        with pytest.raises(Crash):
+            augment(work, inp, "out.jsonl", "--n", "1")
+    assert json.loads(progress.read_text())["complete"] and partial.exists() and not out.exists()
+    assert augment(work, inp, "out.jsonl", "--n", "1") == 0
+    assert len(read_jsonl(out)) == 4 and not partial.exists() and not progress.exists()
+
+
+# ----------------------------------------------------------------- describe and replay
+
+
+def test_describe_prints_the_chain(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("describe", work / "cfg.yaml", "--import", "tests.ops") == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{work / 'cfg.yaml'}: valid")
+    assert "0: AppendToken(" in out and "1: DropChar()" in out
+    assert f"expected length: {pipe().expected_length():.4g}" in out
+    freqs = ", ".join(f"{v:.4g}" for v in pipe().visit_frequencies())
+    assert f"expected applications per operator: [{freqs}]" in out
+
+
+def test_replay_checks_every_record(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(6)])
+    assert augment(work, inp, "out.jsonl", "--n", "2", "--keep-original") == 0
+    capsys.readouterr()
+    base = ("replay", work / "out.jsonl", "--input", inp, "-c", work / "cfg.yaml")
+    assert run(*base, "--import", "tests.ops") == 0
+    assert "replayed 18 record(s): all match" in capsys.readouterr().out
+    assert run(*base, "--import", "tests.ops", "--lines", "2,5-6") == 0
+    shown = capsys.readouterr().out
+    assert shown.count("line ") == 3 and "replayed 3 record(s)" in shown
+    # Tamper with one record: replay finds it.
+    lines = (work / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[4])
+    rec["text"] += " tampered"
+    lines[4] = json.dumps(rec, ensure_ascii=False)
+    (work / "out.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run(*base, "--import", "tests.ops") == 1
+    assert "line 5" in (o := capsys.readouterr().out) and "MISMATCH" in o and "1 mismatch" in o
+
+
+def test_console_script_runs(work: Path) -> None:
+    exe = shutil.which("augkit", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.skip("the augkit console script is not installed in this environment")
+    proc = subprocess.run(
+        [exe, "describe", str(work / "cfg.yaml")], capture_output=True, text=True, timeout=60
+    )
+    # Without --import the test operators are unknown: a clear message, exit code 2.
+    assert proc.returncode == 2, proc.stderr
+    assert "unknown operator type 'test_append_token'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("augkit ")
+
+
+def test_an_image_pipeline_is_refused_for_text(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("augkit.image.geometry")
+    inp = write_jsonl(work / "in.jsonl", [{"text": "a"}])
+    code = run("augment", inp, "-o", work / "o.jsonl", "-c", ROOT / "examples/image_pipeline.yaml")
+    assert_user_error(capsys, code, "'image'", "works on text")
+    assert no_outputs(work, "o.jsonl")
