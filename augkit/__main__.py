@@ -1,0 +1,5 @@
+"""``python -m augkit``: the augkit command."""
+
+from augkit.cli import main
+
+raise SystemExit(main())
