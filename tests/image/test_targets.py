@@ -1,0 +1,258 @@
+"""Boxes and keypoints move with the pixels: render them into a mask, transform both, compare."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from augkit import Pipeline, item_rng
+from augkit.image import (
+    CenterCrop,
+    HorizontalFlip,
+    RandomCrop,
+    RandomResizedCrop,
+    Rotate,
+    VerticalFlip,
+)
+
+from .helpers import seeds
+
+
+@st.composite
+def scenes(draw: Any) -> tuple[int, int, list[int], tuple[int, int]]:
+    """Image size, one integer pascal_voc box and one integer keypoint inside it."""
+    H = draw(st.integers(6, 40))
+    W = draw(st.integers(6, 40))
+    x0 = draw(st.integers(0, W - 1))
+    x1 = draw(st.integers(x0 + 1, W))
+    y0 = draw(st.integers(0, H - 1))
+    y1 = draw(st.integers(y0 + 1, H))
+    kx = draw(st.integers(0, W - 1))
+    ky = draw(st.integers(0, H - 1))
+    return H, W, [x0, y0, x1, y1], (kx, ky)
+
+
+exact_ops = st.one_of(
+    st.builds(
+        lambda h, w, p: RandomCrop((h, w), pad_if_needed=p),
+        st.integers(1, 50),
+        st.integers(1, 50),
+        st.just(True),
+    ),
+    st.builds(
+        lambda h, w: CenterCrop((h, w), pad_if_needed=True), st.integers(1, 50), st.integers(1, 50)
+    ),
+    st.just(HorizontalFlip()),
+    st.just(VerticalFlip()),
+    st.builds(
+        lambda q, e: Rotate((q, q), expand=e), st.sampled_from([90, 180, 270, -90]), st.booleans()
+    ),
+)
+
+
+def _bbox_of(mask: np.ndarray) -> list[float] | None:
+    rows, cols = np.nonzero(mask)
+    if len(rows) == 0:
+        return None
+    return [float(cols.min()), float(rows.min()), float(cols.max() + 1), float(rows.max() + 1)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(scene=scenes(), op=exact_ops, seed=seeds)
+def test_boxes_and_keypoints_follow_pixels_exactly(scene: Any, op: Any, seed: int) -> None:
+    # Crops, flips and quarter turns move whole pixels: the rendered box must be the
+    # transformed box, and the keypoint's pixel must sit exactly at the moved keypoint.
+    H, W, box, (kx, ky) = scene
+    if isinstance(op, Rotate) and not op.expand and H != W and op.degrees[0] % 180:
+        return  # a quarter turn of a non-square image without expand is not a pixel permutation
+    box_mask = np.zeros((H, W), np.uint8)
+    box_mask[box[1] : box[3], box[0] : box[2]] = 1
+    kp_img = np.zeros((H, W), np.uint8)
+    kp_img[ky, kx] = 1
+    item = {"image": kp_img, "mask": box_mask, "bboxes": [[*box, "thing"]], "keypoints": [[kx, ky]]}
+    out = op(item, seed=seed)
+    rendered = _bbox_of(out["mask"])
+    if rendered is None:
+        assert out["bboxes"] == []
+    else:
+        assert len(out["bboxes"]) == 1
+        assert out["bboxes"][0][:4] == pytest.approx(rendered, abs=1e-9)
+        assert out["bboxes"][0][4] == "thing"
+    ys, xs = np.nonzero(out["image"])
+    if len(xs) == 0:
+        assert out["keypoints"] == []
+    else:
+        assert out["keypoints"] == [[pytest.approx(float(xs[0])), pytest.approx(float(ys[0]))]]
+
+
+@settings(max_examples=250, deadline=None)
+@given(
+    scene=scenes(),
+    angle=st.floats(-180, 180),
+    expand=st.booleans(),
+    on_tensor=st.booleans(),
+)
+def test_rotated_box_encloses_the_rotated_pixels(
+    scene: Any, angle: float, expand: bool, on_tensor: bool
+) -> None:
+    H, W, box, _ = scene
+    mask = np.zeros((H, W), np.uint8)
+    mask[box[1] : box[3], box[0] : box[2]] = 1
+    m: Any = torch.from_numpy(mask) if on_tensor else mask
+    op = Rotate((angle, angle), expand=expand)
+    out = op({"image": m, "mask": m, "bboxes": [box]}, seed=0)
+    rendered = _bbox_of(np.asarray(out["mask"]))
+    if rendered is None:
+        # No pixel centre is left inside the rotated box. Its axis-aligned envelope
+        # may still touch the image (a known limit of axis-aligned boxes), so there
+        # is nothing to compare.
+        return
+    assert len(out["bboxes"]) == 1
+    got = out["bboxes"][0]
+    # Mask pixels are those whose centre falls inside the rotated box, so they lie
+    # within half a pixel of the box; the box's corners are wedges, which the
+    # nearest pixel centre can miss by up to about 1.5 pixels. (Once clipped, an
+    # axis-aligned box also covers image area the tilted box never reached.)
+    assert got[0] <= rendered[0] + 0.5 + 1e-6 and got[1] <= rendered[1] + 0.5 + 1e-6
+    assert got[2] >= rendered[2] - 0.5 - 1e-6 and got[3] >= rendered[3] - 0.5 - 1e-6
+    if expand:  # nothing clipped: the box is also tight around the pixels
+        assert got[0] >= rendered[0] - 2.0 and got[1] >= rendered[1] - 2.0
+        assert got[2] <= rendered[2] + 2.0 and got[3] <= rendered[3] + 2.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    H=st.integers(8, 40),
+    W=st.integers(8, 40),
+    data=st.data(),
+    angle=st.floats(-180, 180),
+)
+def test_rotated_keypoint_stays_on_its_pixels(H: int, W: int, data: Any, angle: float) -> None:
+    kx = data.draw(st.integers(1, W - 2))
+    ky = data.draw(st.integers(1, H - 2))
+    blob = np.zeros((H, W), np.uint8)
+    blob[ky - 1 : ky + 2, kx - 1 : kx + 2] = 1
+    out = Rotate((angle, angle), expand=True)(
+        {"image": blob, "mask": blob, "keypoints": [(kx, ky)]}, seed=0
+    )
+    ys, xs = np.nonzero(out["mask"])
+    (px, py) = out["keypoints"][0]
+    # expand=True keeps the whole blob: its centroid is where the keypoint went.
+    assert abs(xs.mean() - px) < 0.75 and abs(ys.mean() - py) < 0.75
+
+
+@settings(max_examples=200, deadline=None)
+@given(scene=scenes(), seed=seeds, size=st.tuples(st.integers(4, 60), st.integers(4, 60)))
+def test_resized_crop_moves_boxes_and_keypoints_with_pixels(
+    scene: Any, seed: int, size: tuple[int, int]
+) -> None:
+    H, W, box, (kx, ky) = scene
+    mask = np.zeros((H, W), np.uint8)
+    mask[box[1] : box[3], box[0] : box[2]] = 1
+    dot = np.zeros((H, W), np.uint8)
+    dot[ky, kx] = 1
+    op = RandomResizedCrop(size, scale=(0.3, 1.0), interpolation="nearest")
+    out = op({"image": dot, "mask": mask, "bboxes": [box], "keypoints": [[kx, ky]]}, seed=seed)
+    rendered = _bbox_of(out["mask"])
+    if rendered is not None and out["bboxes"]:
+        b = out["bboxes"][0]
+        # Nearest resize picks output pixels whose centres map into the box.
+        assert all(abs(g - r) <= 1.0 + 1e-6 for g, r in zip(b, rendered))
+    ys, xs = np.nonzero(out["image"])
+    if len(xs) and out["keypoints"]:
+        px, py = out["keypoints"][0]
+        # The pixel's copies are centred on the moved keypoint (half a pixel for ties).
+        assert abs(xs.mean() - px) <= 0.5 + 1e-6 and abs(ys.mean() - py) <= 0.5 + 1e-6
+
+
+@settings(max_examples=200, deadline=None)
+@given(scene=scenes(), fmt=st.sampled_from(["coco", "yolo"]), op=exact_ops, seed=seeds)
+def test_box_formats_agree_with_pascal_voc(scene: Any, fmt: str, op: Any, seed: int) -> None:
+    H, W, (x0, y0, x1, y1), _ = scene
+    img = np.zeros((H, W), np.uint8)
+    conv = {
+        "coco": [x0, y0, x1 - x0, y1 - y0],
+        "yolo": [(x0 + x1) / 2 / W, (y0 + y1) / 2 / H, (x1 - x0) / W, (y1 - y0) / H],
+    }[fmt]
+    cfg = op.get_config()
+    cfg["bbox_format"] = fmt
+    other = type(op)(**cfg)
+    pv = op({"image": img, "bboxes": [[x0, y0, x1, y1]]}, seed=seed)
+    ot = other({"image": img, "bboxes": [conv]}, seed=seed)
+    assert len(pv["bboxes"]) == len(ot["bboxes"])
+    if pv["bboxes"]:
+        oh, ow = pv["image"].shape[:2]
+        a, b, c, d = pv["bboxes"][0]
+        want = {
+            "coco": [a, b, c - a, d - b],
+            "yolo": [(a + c) / 2 / ow, (b + d) / 2 / oh, (c - a) / ow, (d - b) / oh],
+        }[fmt]
+        assert ot["bboxes"][0] == pytest.approx(want, abs=1e-9)
+
+
+def test_min_visibility_drops_boxes_that_are_mostly_cut_off() -> None:
+    img = np.zeros((10, 20), np.uint8)
+    boxes = [[0, 0, 10, 10, "a"], [8, 0, 18, 10, "b"], [12, 2, 20, 4, "c"]]
+    # The crop keeps columns 0..9: box a fully, box b 20%, box c not at all.
+    keep_all = CenterCrop((10, 10))
+    strict = CenterCrop((10, 10), min_visibility=0.5)
+    item = {"image": img, "bboxes": boxes}
+    p = {"top": 0, "left": 0, "height": 10, "width": 10}
+    assert [b[4] for b in keep_all.apply(item, p)["bboxes"]] == ["a", "b"]
+    assert strict.apply(item, p)["bboxes"] == [[0.0, 0.0, 10.0, 10.0, "a"]]
+    assert keep_all.apply(item, p)["bboxes"][1][:4] == [8.0, 0.0, 10.0, 10.0]  # clipped
+
+
+def test_keypoints_leaving_the_image_are_dropped_or_marked() -> None:
+    img = np.zeros((10, 10), np.uint8)
+    kps = [[1.0, 1.0, "in"], [8.0, 8.0, "out"]]
+    p = {"top": 0, "left": 0, "height": 5, "width": 5}
+    dropped = CenterCrop(5).apply({"image": img, "keypoints": kps}, p)
+    assert dropped["keypoints"] == [[1.0, 1.0, "in"]] and "keypoints_visible" not in dropped
+    marked = CenterCrop(5, outside_keypoints="mark").apply({"image": img, "keypoints": kps}, p)
+    assert marked["keypoints"] == kps and marked["keypoints_visible"] == [True, False]
+    # A later operator keeps the flag even if the point comes back into view.
+    back = Rotate((180, 180), outside_keypoints="mark", expand=True).apply(marked, {"angle": 180.0})
+    assert back["keypoints_visible"] == [True, False]
+    assert back["keypoints"][0][:2] == [3.0, 3.0]
+
+
+def test_array_targets_stay_arrays_and_keep_extra_columns() -> None:
+    img = np.zeros((10, 10), np.uint8)
+    boxes = np.array([[1, 2, 4, 6, 7], [0, 0, 1, 1, 3]], dtype=np.int64)
+    kps = np.array([[1.0, 2.0, 0.5]], dtype=np.float32)
+    out = HorizontalFlip()({"image": img, "bboxes": boxes, "keypoints": kps})
+    assert isinstance(out["bboxes"], np.ndarray) and out["bboxes"].dtype == np.float64
+    assert out["bboxes"].tolist() == [[6, 2, 9, 6, 7], [9, 0, 10, 1, 3]]
+    assert out["keypoints"].dtype == np.float32 and out["keypoints"].tolist() == [[8.0, 2.0, 0.5]]
+    empty = VerticalFlip()({"image": img, "bboxes": np.zeros((0, 4)), "keypoints": []})
+    assert empty["bboxes"].shape == (0, 4) and empty["keypoints"] == []
+
+
+def test_dict_items_in_a_pipeline_without_key() -> None:
+    rng = np.random.default_rng(0)
+    items = [
+        {
+            "image": rng.integers(0, 255, (20, 24, 3)).astype(np.uint8),
+            "mask": rng.integers(0, 3, (20, 24)).astype(np.uint8),
+            "bboxes": [[2, 3, 10, 12, "x"]],
+            "keypoints": [[5.0, 6.0]],
+            "id": i,
+        }
+        for i in range(4)
+    ]
+    pipe = Pipeline.sequence([Rotate(20), RandomCrop(16), HorizontalFlip()])
+    outs, traces = pipe.augment_batch(items, seed=5, return_traces=True)
+    for i, (item, out) in enumerate(zip(items, outs)):
+        alone = pipe.augment(item, seed=5, index=i)
+        assert alone["id"] == i and np.array_equal(alone["image"], out["image"])
+        assert np.array_equal(alone["mask"], out["mask"]) and alone["bboxes"] == out["bboxes"]
+        replay = pipe.replay(item, traces[i])
+        assert replay["keypoints"] == out["keypoints"]
+        assert out["image"].shape == (16, 16, 3) and out["mask"].shape == (16, 16)
+    assert item_rng(5) is not None
