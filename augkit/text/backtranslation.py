@@ -394,7 +394,12 @@ class BackTranslation(TextAugmenter):
             for i in active:
                 for j, unit in enumerate(units[i]):
                     text = unit[0]
-                    spans = [(0, len(text))] if h == 0 else self._split(text, hop, langs[h])
+                    # An earlier hop can return nothing but whitespace (seen for
+                    # a lone control character): it still goes on as one piece,
+                    # so every unit keeps exactly its own slots in `translated`.
+                    spans = [(0, len(text))]
+                    if h > 0:
+                        spans = self._split(text, hop, langs[h]) or spans
                     layouts.append([text[b:a] for (_, b), (a, _) in itertools.pairwise(spans)])
                     for m, (a, b) in enumerate(spans):
                         pieces.append(text[a:b])

@@ -279,10 +279,17 @@ def test_paraphrases_are_distinct_and_differ_from_the_input(make_bt: Any) -> Non
     assert beams == make_bt().paraphrases(SHORT[:2], 3, seed=99)
 
 
-def test_non_empty_input_never_comes_back_empty(make_bt: Any) -> None:
+def test_non_empty_input_never_comes_back_empty(make_bt: Any, marian_dir: str) -> None:
     bt = make_bt()
     # Characters the tiny vocabulary lacks become <unk>, which decoding drops:
     # when nothing is left, the item comes back as it was.
     for odd in ("\u2603\u2603", "\u4e00", "\U0001f44d \U0001f44d"):
         out = bt(odd, seed=0)
         assert isinstance(out, str) and out.strip()
+    # A lone control character (not whitespace to str.strip) made a hop return
+    # only whitespace, which once left the next hop with no piece at all.
+    chained = make_bt(pivot=["de", "fr"], pivot_models=[marian_dir])
+    for odd in ("\x1b", "\x00", "\x1b\x1b next to words", "\x7f"):
+        assert bt(odd, seed=0).strip()
+        assert chained(odd, seed=0).strip()
+    assert chained.augment_batch(["\x1b", "The cat sees a dog."], seed=0)[1].strip()

@@ -1,0 +1,23 @@
+"""Hypothesis profiles.
+
+``make test`` (and so CI) uses the "ci" profile: derandomized, so a run is
+reproducible and a landing cannot go red on an example no earlier run saw.
+``make explore`` uses "explore": fresh random examples and ten times as many,
+to look for new failures on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", deadline=None, max_examples=1000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
