@@ -663,24 +663,13 @@ def _run(
     say: Callable[[str], None],
     progress_bar: bool,
 ) -> None:
+    variants = _Variants(pipeline, n, seed, field, label_field, keep_original, skip_bad, kind, say)
     bar = _bar(total, int(state["records"]), progress_bar)
     try:
         for batch, consumed, next_index in _batches(
             in_path, fmt, field, label_field, int(state["next_index"]), batch_size
         ):
-            lines = _augment_batch(
-                batch,
-                pipeline,
-                n,
-                seed,
-                field,
-                label_field,
-                keep_original,
-                skip_bad,
-                summary,
-                kind,
-                say,
-            )
+            lines = variants.batch(batch, summary)
             data = "".join(lines).encode("utf-8")
             f.write(data)
             f.flush()
@@ -713,108 +702,82 @@ def _bar(total: int, initial: int, enabled: bool) -> Any:
     )
 
 
-def _augment_batch(
-    batch: list[Record],
-    pipeline: Pipeline,
-    n: int,
-    seed: int,
-    field: str,
-    label_field: str | None,
-    keep_original: bool,
-    skip_bad: bool,
-    summary: Summary,
-    kind: str,
-    say: Callable[[str], None],
-) -> list[str]:
-    texts = [r.text for r in batch]
-    indices = [r.index for r in batch]
-    try:
-        per_variant = [
-            pipeline.augment_batch(texts, seed=seed, epoch=v, indices=indices, return_traces=True)
-            for v in range(n)
-        ]
-    except (AugkitError, ImportError):
-        raise
-    except Exception:
-        # Find the item that fails, to name its line; the others are augmented alone,
-        # which gives the same result as in the batch.
-        return _augment_one_by_one(
-            batch,
-            pipeline,
-            n,
-            seed,
-            field,
-            label_field,
-            keep_original,
-            skip_bad,
-            summary,
-            kind,
-            say,
-        )
-    lines = []
-    for j, rec in enumerate(batch):
-        outs = [(per_variant[v][0][j], per_variant[v][1][j]) for v in range(n)]
-        lines.extend(_lines(rec, outs, field, label_field, keep_original))
-    return lines
+@dataclass(frozen=True)
+class _Variants:
+    """Turns a batch of input records into output lines: ``n`` variants each."""
 
+    pipeline: Pipeline
+    n: int
+    seed: int
+    field: str
+    label_field: str | None
+    keep_original: bool
+    skip_bad: bool
+    kind: str
+    say: Callable[[str], None]
 
-def _augment_one_by_one(
-    batch: list[Record],
-    pipeline: Pipeline,
-    n: int,
-    seed: int,
-    field: str,
-    label_field: str | None,
-    keep_original: bool,
-    skip_bad: bool,
-    summary: Summary,
-    kind: str,
-    say: Callable[[str], None],
-) -> list[str]:
-    lines = []
-    for rec in batch:
+    def batch(self, batch: list[Record], summary: Summary) -> list[str]:
+        texts = [r.text for r in batch]
+        indices = [r.index for r in batch]
         try:
-            outs = [
-                pipeline.augment(rec.text, seed=seed, epoch=v, index=rec.index, return_trace=True)
-                for v in range(n)
+            per_variant = [
+                self.pipeline.augment_batch(
+                    texts, seed=self.seed, epoch=v, indices=indices, return_traces=True
+                )
+                for v in range(self.n)
             ]
-        except (AugkitError, ImportError, ModelUnavailableError):
+        except (AugkitError, ImportError):
             raise
-        except Exception as exc:
-            bad = BadRecord(
-                rec.index, rec.line, f"the pipeline failed: {type(exc).__name__}: {exc}"
-            )
-            if not skip_bad:
+        except Exception:
+            # Find the item that fails, to name its line; the others are augmented
+            # alone, which gives the same result as in the batch.
+            return self.one_by_one(batch, summary)
+        lines = []
+        for j, rec in enumerate(batch):
+            outs = [(per_variant[v][0][j], per_variant[v][1][j]) for v in range(self.n)]
+            lines.extend(self.lines(rec, outs))
+        return lines
+
+    def one_by_one(self, batch: list[Record], summary: Summary) -> list[str]:
+        lines = []
+        for rec in batch:
+            try:
+                outs = [
+                    self.pipeline.augment(
+                        rec.text, seed=self.seed, epoch=v, index=rec.index, return_trace=True
+                    )
+                    for v in range(self.n)
+                ]
+            except (AugkitError, ImportError, ModelUnavailableError):
+                raise
+            except Exception as exc:
+                bad = BadRecord(
+                    rec.index, rec.line, f"the pipeline failed: {type(exc).__name__}: {exc}"
+                )
+                if not self.skip_bad:
+                    raise ItemFailedError(
+                        f"{bad.describe(self.kind)}\n(pass --skip-bad to leave such items out; "
+                        "the records before it are kept and a re-run resumes)"
+                    ) from exc
+                self.say(f"skipping {bad.describe(self.kind)}")
+                summary.skipped.append(bad)
+                continue
+            lines.extend(self.lines(rec, outs))
+        return lines
+
+    def lines(self, rec: Record, outs: list[tuple[Any, Any]]) -> list[str]:
+        def line(variant: int | None, text: Any, trace: Any) -> str:
+            if not isinstance(text, str):
                 raise ItemFailedError(
-                    f"{bad.describe(kind)}\n(pass --skip-bad to leave such items out; "
-                    "the records before it are kept and a re-run resumes)"
-                ) from exc
-            say(f"skipping {bad.describe(kind)}")
-            summary.skipped.append(bad)
-            continue
-        lines.extend(_lines(rec, outs, field, label_field, keep_original))
-    return lines
+                    f"line {rec.line}: the pipeline returned {type(text).__name__}, not text"
+                )
+            obj: dict[str, Any] = {"source_index": rec.index, "variant": variant, self.field: text}
+            if self.label_field is not None:
+                obj[self.label_field] = rec.label
+            obj["trace"] = trace
+            return json.dumps(obj, ensure_ascii=False) + "\n"
 
-
-def _lines(
-    rec: Record,
-    outs: list[tuple[Any, Any]],
-    field: str,
-    label_field: str | None,
-    keep_original: bool,
-) -> list[str]:
-    def line(variant: int | None, text: Any, trace: Any) -> str:
-        if not isinstance(text, str):
-            raise ItemFailedError(
-                f"line {rec.line}: the pipeline returned {type(text).__name__}, not text"
-            )
-        obj: dict[str, Any] = {"source_index": rec.index, "variant": variant, field: text}
-        if label_field is not None:
-            obj[label_field] = rec.label
-        obj["trace"] = trace
-        return json.dumps(obj, ensure_ascii=False) + "\n"
-
-    out = [line(None, rec.text, None)] if keep_original else []
-    for v, (text, trace) in enumerate(outs):
-        out.append(line(v, text, trace.to_dict()))
-    return out
+        out = [line(None, rec.text, None)] if self.keep_original else []
+        for v, (text, trace) in enumerate(outs):
+            out.append(line(v, text, trace.to_dict()))
+        return out

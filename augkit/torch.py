@@ -183,7 +183,33 @@ class _ItemAugmenter:
         return out
 
 
-class AugmentedDataset(Dataset[Any]):
+class _EpochAugmented:
+    """What both dataset wrappers share: the pipeline settings and a shared epoch."""
+
+    def _init_augmentation(
+        self, pipeline: Pipeline, key: str | None, seed: int, views: int
+    ) -> None:
+        self._aug = _ItemAugmenter(pipeline, key, seed, views)
+        self.pipeline = self._aug.pipeline
+        self.key = self._aug.key
+        self.seed = self._aug.seed
+        self.views = self._aug.views
+        self._epoch = _SharedEpoch()
+
+    @property
+    def epoch(self) -> int:
+        """The epoch whose augmentation items get now."""
+        return self._epoch.get()
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the augmentation of ``epoch`` from now on, in this process and in workers.
+
+        An iterable dataset reads the epoch once at the start of each pass.
+        """
+        self._epoch.set(epoch)
+
+
+class AugmentedDataset(_EpochAugmented, Dataset[Any]):
     """A map-style dataset whose items are augmented by ``pipeline``.
 
     Item ``i`` in epoch ``e`` is ``pipeline.augment(x, seed=seed, epoch=e,
@@ -213,21 +239,7 @@ class AugmentedDataset(Dataset[Any]):
                 f"{type(dataset).__name__}; use AugmentedIterableDataset for iterables"
             )
         self.dataset = dataset
-        self._aug = _ItemAugmenter(pipeline, key, seed, views)
-        self.pipeline = self._aug.pipeline
-        self.key = self._aug.key
-        self.seed = self._aug.seed
-        self.views = self._aug.views
-        self._epoch = _SharedEpoch()
-
-    @property
-    def epoch(self) -> int:
-        """The epoch whose augmentation items get now."""
-        return self._epoch.get()
-
-    def set_epoch(self, epoch: int) -> None:
-        """Use the augmentation of ``epoch`` from now on, in this process and in workers."""
-        self._epoch.set(epoch)
+        self._init_augmentation(pipeline, key, seed, views)
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -286,7 +298,7 @@ def _indexed_stream(source: Iterable[Any], shard: bool) -> Iterator[tuple[int, A
             yield local * nw + wid, item
 
 
-class AugmentedIterableDataset(IterableDataset[Any]):
+class AugmentedIterableDataset(_EpochAugmented, IterableDataset[Any]):
     """An iterable dataset whose items are augmented by ``pipeline``.
 
     The index of an item, which with ``(seed, epoch)`` fixes its augmentation:
@@ -323,22 +335,9 @@ class AugmentedIterableDataset(IterableDataset[Any]):
         if not hasattr(dataset, "__iter__"):
             raise TypeError(f"dataset must be iterable, got {type(dataset).__name__}")
         self.dataset = dataset
-        self._aug = _ItemAugmenter(pipeline, key, seed, views)
-        self.pipeline = self._aug.pipeline
-        self.key = self._aug.key
-        self.seed = self._aug.seed
-        self.views = self._aug.views
+        self._init_augmentation(pipeline, key, seed, views)
         self.shard = bool(shard)
         self.chunk_size = check_int("chunk_size", chunk_size, low=1)
-        self._epoch = _SharedEpoch()
-
-    @property
-    def epoch(self) -> int:
-        return self._epoch.get()
-
-    def set_epoch(self, epoch: int) -> None:
-        """Use the augmentation of ``epoch`` from the next pass on, in workers too."""
-        self._epoch.set(epoch)
 
     def __iter__(self) -> Iterator[Any]:
         epoch = self.epoch
@@ -392,7 +391,7 @@ class IterableWithIndex(IterableDataset[tuple[int, Any]]):
         return _indexed_stream(self.dataset, self.shard)
 
 
-class BatchAugment:
+class BatchAugment(_EpochAugmented):
     """A DataLoader ``collate_fn`` that augments the batch, then collates it.
 
     The dataset must yield ``(index, item)`` pairs (wrap it in
@@ -415,22 +414,10 @@ class BatchAugment:
         seed: int = 0,
         collate_fn: Callable[[list[Any]], Any] = default_collate,
     ) -> None:
-        self._aug = _ItemAugmenter(pipeline, key, seed, 1)
-        self.pipeline = self._aug.pipeline
-        self.key = self._aug.key
-        self.seed = self._aug.seed
+        self._init_augmentation(pipeline, key, seed, 1)
         if not callable(collate_fn):
             raise TypeError(f"collate_fn must be callable, got {type(collate_fn).__name__}")
         self.collate_fn = collate_fn
-        self._epoch = _SharedEpoch()
-
-    @property
-    def epoch(self) -> int:
-        return self._epoch.get()
-
-    def set_epoch(self, epoch: int) -> None:
-        """Use the augmentation of ``epoch`` for the batches collated from now on."""
-        self._epoch.set(epoch)
 
     def augment(self, batch: Sequence[Any]) -> list[Any]:
         """The augmented items of a batch of ``(index, item)`` pairs, not collated."""

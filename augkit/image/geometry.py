@@ -535,16 +535,8 @@ class _Crop(_Geometry):
         return m, (int(params["height"]), int(params["width"]))
 
 
-@register("random_crop")
-class RandomCrop(_Crop):
-    """A ``size`` window (``int`` or ``(height, width)``) at a uniformly random position.
-
-    The result is a slice of the input (a numpy / torch view; ``copy=True``
-    gives a C-contiguous copy). A crop larger than the image is an error unless
-    ``pad_if_needed=True``: then the image is centred on a canvas of at least
-    the crop size, filled with ``fill`` (``mask_fill`` for masks), with any odd
-    pixel of padding at the bottom / right.
-    """
+class _FixedSizeCrop(_Crop):
+    """A crop of a fixed ``size``; subclasses choose where."""
 
     def __init__(
         self,
@@ -565,6 +557,18 @@ class RandomCrop(_Crop):
 
     def _crop_size(self) -> tuple[int, int]:
         return self.size
+
+
+@register("random_crop")
+class RandomCrop(_FixedSizeCrop):
+    """A ``size`` window (``int`` or ``(height, width)``) at a uniformly random position.
+
+    The result is a slice of the input (a numpy / torch view; ``copy=True``
+    gives a C-contiguous copy). A crop larger than the image is an error unless
+    ``pad_if_needed=True``: then the image is centred on a canvas of at least
+    the crop size, filled with ``fill`` (``mask_fill`` for masks), with any odd
+    pixel of padding at the bottom / right.
+    """
 
     def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
         H, W = self._size_of(x)
@@ -576,28 +580,8 @@ class RandomCrop(_Crop):
 
 
 @register("center_crop")
-class CenterCrop(_Crop):
+class CenterCrop(_FixedSizeCrop):
     """The centred ``size`` window (odd leftovers go to the bottom / right); no randomness."""
-
-    def __init__(
-        self,
-        size: int | Sequence[int],
-        pad_if_needed: bool = False,
-        fill: float | Sequence[float] = 0.0,
-        *,
-        mask_fill: float | Sequence[float] = 0.0,
-        copy: bool = False,
-        bbox_format: str = "pascal_voc",
-        min_visibility: float = 0.0,
-        outside_keypoints: str = "drop",
-        nan_policy: str = "propagate",
-    ) -> None:
-        self.size = _size("size", size)
-        self._init_crop(pad_if_needed, fill, mask_fill, copy)
-        self._init_targets(bbox_format, min_visibility, outside_keypoints, nan_policy)
-
-    def _crop_size(self) -> tuple[int, int]:
-        return self.size
 
     def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
         H, W = self._size_of(x)

@@ -25,7 +25,6 @@ workers) wait for one build instead of racing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -36,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ._build import Grammar, cached_build, default_cache_dir
 
 __all__ = [
     "BUILDER_VERSION",
@@ -49,26 +50,32 @@ __all__ = [
 #: architecture, training); cached models of other versions are ignored.
 BUILDER_VERSION = 1
 
-_NOUNS = (
+_GRAMMAR = Grammar(
+    nouns=(
     "cat", "dog", "river", "teacher", "city", "garden", "letter", "window", "child",
     "market", "train", "song", "mountain", "doctor", "book", "friend", "road", "house",
     "bird", "ship", "farmer", "table", "storm", "village", "student", "lamp", "forest",
     "bridge", "painter", "clock", "island", "kitchen", "engine", "poem", "baker", "map",
-)  # fmt: skip
-_VERBS = (
+),
+    verbs=(
     "sees", "finds", "likes", "paints", "follows", "carries", "opens", "watches",
     "helps", "visits", "builds", "reads", "forgets", "remembers", "crosses", "sells",
     "describes", "needs", "loses", "cleans",
-)  # fmt: skip
-_ADJS = (
+),
+    adjectives=(
     "small", "old", "green", "quiet", "bright", "heavy", "young", "strange", "warm",
     "tired", "happy", "broken", "famous", "empty", "blue", "clever",
+),
+    adverbs=("slowly", "today", "again", "often", "quietly", "yesterday", "at night", "in May"),
+    determiners=("the", "a", "every", "my", "our", "that", "one"),
+    conjunctions=("and", "but", "because", "while", "so", "although"),
+    names=("Anna", "Tom", "Maria", "Omar", "Lena", "Paul", "Yuki", "Sam"),
+    ends=(".", ".", ".", "!", "?"),
+    adjective_p=0.4,
+    adverb_p=0.3,
+    adverb_after_subject=False,
+    times_p=0.1,
 )  # fmt: skip
-_ADVS = ("slowly", "today", "again", "often", "quietly", "yesterday", "at night", "in May")
-_DETS = ("the", "a", "every", "my", "our", "that", "one")
-_CONJ = ("and", "but", "because", "while", "so", "although")
-_NAMES = ("Anna", "Tom", "Maria", "Omar", "Lena", "Paul", "Yuki", "Sam")
-_ENDS = (".", ".", ".", "!", "?")
 
 
 def sample_sentences(
@@ -79,55 +86,10 @@ def sample_sentences(
     The same generator wrote the tiny model's training corpus; other seeds give
     held-out sentences for tests and benchmarks.
     """
-    rng = np.random.default_rng(seed)
-
-    def pick(words: tuple[str, ...]) -> str:
-        return words[int(rng.integers(len(words)))]
-
-    def phrase() -> str:
-        if rng.random() < 0.15:
-            return pick(_NAMES)
-        det = pick(_DETS)
-        if rng.random() < 0.4:
-            adj = pick(_ADJS)
-            if det == "a" and adj[0] in "aeiou":
-                det = "an"
-            return f"{det} {adj} {pick(_NOUNS)}"
-        return f"{det} {pick(_NOUNS)}"
-
-    def clause() -> str:
-        words = [phrase(), pick(_VERBS), phrase()]
-        if rng.random() < 0.3:
-            words.append(pick(_ADVS))
-        if rng.random() < 0.1:
-            words.append(f"{int(rng.integers(2, 100))} times")
-        return " ".join(words)
-
-    out = []
-    for _ in range(n):
-        k = int(rng.integers(min_clauses, max_clauses + 1))
-        parts = [clause()]
-        for _ in range(k - 1):
-            sep = ", " if rng.random() < 0.3 else " "
-            parts.append(f"{sep}{pick(_CONJ)} {clause()}")
-        text = "".join(parts)
-        out.append(text[0].upper() + text[1:] + pick(_ENDS))
-    return out
+    return _GRAMMAR.sentences(n, seed, min_clauses, max_clauses)
 
 
 # --------------------------------------------------------------------------- cache
-
-
-def default_cache_dir() -> Path:
-    """``$AUGKIT_TEST_MODELS``, else ``<repo>/.cache/augkit-test-models`` in a checkout,
-    else ``~/.cache/augkit/test-models``."""
-    env = os.environ.get("AUGKIT_TEST_MODELS")
-    if env:
-        return Path(env).expanduser()
-    repo = Path(__file__).resolve().parents[2]
-    if (repo / "pyproject.toml").is_file():
-        return repo / ".cache" / "augkit-test-models"
-    return Path.home() / ".cache" / "augkit" / "test-models"
 
 
 def _settings(seed: int, steps: int) -> dict[str, Any]:
@@ -156,34 +118,12 @@ def tiny_marian(
     ``MarianMTModel.from_pretrained``). Safe to call from several processes at
     once: one builds, the others wait on a file lock and reuse the result.
     """
-    from filelock import FileLock
-
-    settings = _settings(seed, steps)
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    target = root / f"marian-copy-v{BUILDER_VERSION}-{digest}"
-    if _complete(target):
-        return target
-    root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target) + ".lock"):
-        if _complete(target):  # another process built it while we waited
-            return target
-        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=root))
-        try:
-            build_tiny_marian(tmp, seed=seed, steps=steps)
-            # Who built it (process id) lets tests check that one process did.
-            record = {**settings, "built_by_pid": os.getpid()}
-            (tmp / "augkit-build.json").write_text(json.dumps(record, indent=2) + "\n")
-            if target.exists():  # a partial leftover of a killed build
-                shutil.rmtree(target)
-            os.replace(tmp, target)  # atomic: readers see nothing or everything
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
-def _complete(path: Path) -> bool:
-    return (path / "augkit-build.json").is_file()
+    return cached_build(
+        f"marian-copy-v{BUILDER_VERSION}",
+        _settings(seed, steps),
+        lambda tmp: build_tiny_marian(tmp, seed=seed, steps=steps),
+        cache_dir,
+    )
 
 
 @contextmanager

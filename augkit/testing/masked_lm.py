@@ -24,15 +24,12 @@ instead of racing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from ._build import Grammar, cached_build
 
 __all__ = [
     "BUILDER_VERSION",
@@ -43,85 +40,49 @@ __all__ = [
 
 #: Bump when anything that changes the built model changes (corpus, vocabulary
 #: training, architecture); cached models of other versions are ignored.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 
-_NOUNS = (
+_GRAMMAR = Grammar(
+    nouns=(
     "cat", "dog", "river", "teacher", "city", "garden", "letter", "window", "child",
     "market", "train", "song", "mountain", "doctor", "book", "friend", "road", "house",
     "bird", "ship", "farmer", "table", "storm", "village", "student", "lamp", "forest",
     "bridge", "painter", "clock", "island", "kitchen", "engine", "poem", "baker", "map",
     "film", "movie", "story", "actor", "plot", "ending", "music", "scene", "price",
     "service", "meal", "room", "hotel", "phone", "screen", "battery", "camera", "game",
-)  # fmt: skip
-_VERBS = (
+),
+    verbs=(
     "sees", "finds", "likes", "paints", "follows", "carries", "opens", "watches",
     "helps", "visits", "builds", "reads", "forgets", "remembers", "crosses", "sells",
     "describes", "needs", "loses", "cleans", "loved", "hated", "enjoyed", "praised",
     "recommends", "returned", "ordered", "bought", "broke", "fixed",
-)  # fmt: skip
-_ADJS = (
+),
+    adjectives=(
     "small", "old", "green", "quiet", "bright", "heavy", "young", "strange", "warm",
     "tired", "happy", "broken", "famous", "empty", "blue", "clever", "good", "bad",
     "great", "terrible", "boring", "wonderful", "slow", "fast", "cheap", "expensive",
     "friendly", "rude", "clean", "dirty", "beautiful", "awful",
-)  # fmt: skip
-_ADVS = (
+),
+    adverbs=(
     "slowly", "today", "again", "often", "quietly", "yesterday", "really", "very",
     "never", "always", "truly", "finally", "quickly", "honestly",
+),
+    determiners=("the", "a", "every", "my", "our", "that", "one", "this", "their"),
+    conjunctions=("and", "but", "because", "while", "so", "although"),
+    names=("Anna", "Tom", "Maria", "Omar", "Lena", "Paul", "Yuki", "Sam"),
+    ends=(".", ".", ".", "!", "?"),
+    adjective_p=0.5,
+    adverb_p=0.4,
+    adverb_after_subject=True,
 )  # fmt: skip
-_DETS = ("the", "a", "every", "my", "our", "that", "one", "this", "their")
-_CONJ = ("and", "but", "because", "while", "so", "although")
-_NAMES = ("Anna", "Tom", "Maria", "Omar", "Lena", "Paul", "Yuki", "Sam")
-_ENDS = (".", ".", ".", "!", "?")
+
 
 _SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
 def corpus_sentences(n: int, seed: int = 0) -> list[str]:
     """``n`` generated English sentences (the kind the tiny model's vocabulary is built from)."""
-    rng = np.random.default_rng(seed)
-
-    def pick(words: tuple[str, ...]) -> str:
-        return words[int(rng.integers(len(words)))]
-
-    def phrase() -> str:
-        if rng.random() < 0.15:
-            return pick(_NAMES)
-        det = pick(_DETS)
-        if rng.random() < 0.5:
-            adj = pick(_ADJS)
-            if det == "a" and adj[0] in "aeiou":
-                det = "an"
-            return f"{det} {adj} {pick(_NOUNS)}"
-        return f"{det} {pick(_NOUNS)}"
-
-    def clause() -> str:
-        words = [phrase(), pick(_VERBS), phrase()]
-        if rng.random() < 0.4:
-            words.insert(1, pick(_ADVS))
-        return " ".join(words)
-
-    out = []
-    for _ in range(n):
-        parts = [clause()]
-        for _ in range(int(rng.integers(0, 3))):
-            sep = ", " if rng.random() < 0.3 else " "
-            parts.append(f"{sep}{pick(_CONJ)} {clause()}")
-        text = "".join(parts)
-        out.append(text[0].upper() + text[1:] + pick(_ENDS))
-    return out
-
-
-def default_cache_dir() -> Path:
-    """``$AUGKIT_TEST_MODELS``, else ``<repo>/.cache/augkit-test-models`` in a checkout,
-    else ``~/.cache/augkit/test-models`` (the same place as the tiny Marian model)."""
-    env = os.environ.get("AUGKIT_TEST_MODELS")
-    if env:
-        return Path(env).expanduser()
-    repo = Path(__file__).resolve().parents[2]
-    if (repo / "pyproject.toml").is_file():
-        return repo / ".cache" / "augkit-test-models"
-    return Path.home() / ".cache" / "augkit" / "test-models"
+    return _GRAMMAR.sentences(n, seed, 1, 3)
 
 
 def _settings(seed: int) -> dict[str, Any]:
@@ -145,33 +106,12 @@ def tiny_masked_lm(cache_dir: str | os.PathLike[str] | None = None, *, seed: int
     ``AutoModelForMaskedLM.from_pretrained``). Safe to call from several
     processes at once: one builds, the others wait on a file lock and reuse it.
     """
-    from filelock import FileLock
-
-    settings = _settings(seed)
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    target = root / f"bert-mlm-v{BUILDER_VERSION}-{digest}"
-    if _complete(target):
-        return target
-    root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target) + ".lock"):
-        if _complete(target):  # another process built it while we waited
-            return target
-        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=root))
-        try:
-            build_tiny_masked_lm(tmp, seed=seed)
-            # Written last: its presence is what marks a build as complete.
-            (tmp / "augkit-build.json").write_text(json.dumps(settings, indent=2) + "\n")
-            if target.exists():  # a partial leftover of a killed build
-                shutil.rmtree(target)
-            os.replace(tmp, target)  # atomic: readers see nothing or everything
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
-def _complete(path: Path) -> bool:
-    return (path / "augkit-build.json").is_file()
+    return cached_build(
+        f"bert-mlm-v{BUILDER_VERSION}",
+        _settings(seed),
+        lambda tmp: build_tiny_masked_lm(tmp, seed=seed),
+        cache_dir,
+    )
 
 
 def build_tiny_masked_lm(out_dir: str | os.PathLike[str], *, seed: int = 0) -> Path:

@@ -269,7 +269,7 @@ def test_usage_errors(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:  # argparse: exit code 2 with usage
         run("augment", inp, "-o", work / "o.jsonl", "-c", work / "cfg.yaml", "--n", "0")
     assert exc.value.code == 2
-    assert "positive integer" in capsys.readouterr().err
+    assert "expected an integer >= 1, got 0" in capsys.readouterr().err
 
 
 def test_an_item_the_pipeline_cannot_take(work: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,133 @@
+"""What the offline model builders share: a toy-English sentence generator and a
+build-once, file-locked, atomically renamed on-disk cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: The file whose presence marks a cached build as complete (written last).
+BUILD_RECORD = "augkit-build.json"
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """Word tables and probabilities of a toy English: 'Det (Adj) Noun Verb Det Noun ...'."""
+
+    nouns: tuple[str, ...]
+    verbs: tuple[str, ...]
+    adjectives: tuple[str, ...]
+    adverbs: tuple[str, ...]
+    determiners: tuple[str, ...]
+    conjunctions: tuple[str, ...]
+    names: tuple[str, ...] = ("Anna", "Tom", "Maria", "Omar", "Lena", "Paul", "Yuki", "Sam")
+    ends: tuple[str, ...] = (".", ".", ".", "!", "?")
+    adjective_p: float = 0.4
+    adverb_p: float = 0.3
+    #: True: the adverb goes after the subject ("Tom often sees ..."); False: at the end.
+    adverb_after_subject: bool = False
+    #: Probability of a trailing "N times" (numbers in the corpus).
+    times_p: float = 0.0
+
+    def sentences(self, n: int, seed: int, min_clauses: int, max_clauses: int) -> list[str]:
+        """``n`` sentences of ``min_clauses`` to ``max_clauses`` clauses, a function of ``seed``."""
+        rng = np.random.default_rng(seed)
+
+        def pick(words: tuple[str, ...]) -> str:
+            return words[int(rng.integers(len(words)))]
+
+        def phrase() -> str:
+            if rng.random() < 0.15:
+                return pick(self.names)
+            det = pick(self.determiners)
+            if rng.random() < self.adjective_p:
+                adj = pick(self.adjectives)
+                if det == "a" and adj[0] in "aeiou":
+                    det = "an"
+                return f"{det} {adj} {pick(self.nouns)}"
+            return f"{det} {pick(self.nouns)}"
+
+        def clause() -> str:
+            words = [phrase(), pick(self.verbs), phrase()]
+            if rng.random() < self.adverb_p:
+                if self.adverb_after_subject:
+                    words.insert(1, pick(self.adverbs))
+                else:
+                    words.append(pick(self.adverbs))
+            if self.times_p and rng.random() < self.times_p:
+                words.append(f"{int(rng.integers(2, 100))} times")
+            return " ".join(words)
+
+        out = []
+        for _ in range(n):
+            k = int(rng.integers(min_clauses, max_clauses + 1))
+            parts = [clause()]
+            for _ in range(k - 1):
+                sep = ", " if rng.random() < 0.3 else " "
+                parts.append(f"{sep}{pick(self.conjunctions)} {clause()}")
+            text = "".join(parts)
+            out.append(text[0].upper() + text[1:] + pick(self.ends))
+        return out
+
+
+def default_cache_dir() -> Path:
+    """``$AUGKIT_TEST_MODELS``, else ``<repo>/.cache/augkit-test-models`` in a checkout,
+    else ``~/.cache/augkit/test-models``."""
+    env = os.environ.get("AUGKIT_TEST_MODELS")
+    if env:
+        return Path(env).expanduser()
+    repo = Path(__file__).resolve().parents[2]
+    if (repo / "pyproject.toml").is_file():
+        return repo / ".cache" / "augkit-test-models"
+    return Path.home() / ".cache" / "augkit" / "test-models"
+
+
+def is_complete(path: Path) -> bool:
+    return (path / BUILD_RECORD).is_file()
+
+
+def cached_build(
+    prefix: str,
+    settings: Mapping[str, Any],
+    build: Callable[[Path], object],
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Path:
+    """``<cache>/<prefix>-<digest of settings>``, built by ``build(tmp_dir)`` at most once.
+
+    Safe from several processes at once (pytest-xdist workers): one builds
+    under a file lock, the others wait and reuse the result. The build goes
+    to a temporary directory renamed into place, so a reader never sees a
+    half-written model, and a killed build leaves nothing that counts.
+    """
+    from filelock import FileLock
+
+    digest = hashlib.sha256(json.dumps(dict(settings), sort_keys=True).encode()).hexdigest()[:12]
+    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    target = root / f"{prefix}-{digest}"
+    if is_complete(target):
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if is_complete(target):  # another process built it while we waited
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=root))
+        try:
+            build(tmp)
+            # Who built it (process id) lets tests check that one process did.
+            record = {**settings, "built_by_pid": os.getpid()}
+            (tmp / BUILD_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+            if target.exists():  # a partial leftover of a killed build
+                shutil.rmtree(target)
+            os.replace(tmp, target)  # atomic: readers see nothing or everything
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
