@@ -23,18 +23,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _timing import best_of, environment
 
 from augkit import Identity, Pipeline, TextAugmenter
 
@@ -77,15 +76,6 @@ def nlpaug_append_token() -> Any:
             return data + " " + random.choice(TOKENS)
 
     return AppendTokenNlpaug()
-
-
-def best_of(fn: Callable[[], Any], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run(items: int, repeats: int) -> dict[str, Any]:
@@ -150,14 +140,8 @@ def run(items: int, repeats: int) -> dict[str, Any]:
 
     return {
         "benchmark": "pipeline_overhead",
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
         "threads": "single-threaded Python (no torch involved)",
-        "nlpaug": nlpaug.__version__,
-        "numpy": np.__version__,
-        "repeats": repeats,
-        "timing": "best of repeats, wall clock (time.perf_counter)",
+        **environment(repeats, nlpaug=nlpaug.__version__, numpy=np.__version__),
         "rows": rows,
     }
 
@@ -191,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="tiny run to check the script works")
-    parser.add_argument("--out", type=Path, default=RESULTS / "pipeline_overhead.json")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="JSON path (default: results/; --quick: none)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.items, args.repeats = 50, 1
@@ -199,9 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown(result)
     result["markdown"] = table
     print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwrote {args.out}")
+    out = args.out or (None if args.quick else RESULTS / "pipeline_overhead.json")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"\nwrote {out}")
     return 0
 
 

@@ -26,16 +26,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _timing import best_of, environment
 
 from augkit import item_rng
 from augkit.testing.masked_lm import corpus_sentences, tiny_masked_lm
@@ -54,15 +53,6 @@ class VocabularyOnlyEmbeddings:
 
     def get_vocab(self) -> list[str]:
         return self.words
-
-
-def best_of(fn: Callable[[], Any], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def vocabulary_rows(texts: list[str], repeats: int) -> list[dict[str, Any]]:
@@ -172,16 +162,14 @@ def run(items: int, mlm_items: int, repeats: int) -> dict[str, Any]:
     rows = vocabulary_rows(texts, repeats) + masked_lm_rows(texts[:mlm_items], repeats)
     return {
         "benchmark": "random_insertion",
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
         "threads": "torch.set_num_threads(1); everything else single-threaded",
-        "nlpaug": nlpaug.__version__,
-        "transformers": transformers.__version__,
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "repeats": repeats,
-        "timing": "best of repeats, wall clock (time.perf_counter)",
+        **environment(
+            repeats,
+            nlpaug=nlpaug.__version__,
+            transformers=transformers.__version__,
+            torch=torch.__version__,
+            numpy=np.__version__,
+        ),
         "rows": rows,
     }
 
