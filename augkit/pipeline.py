@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 from .core import (
     ANY,
     Augmenter,
+    BaseAugmenter,
     ConfigError,
     check_fraction,
     check_int,
@@ -91,6 +92,10 @@ class Pipeline:
             raise TypeError(f"key must be a str or None, got {type(key).__name__}")
         self.key = key
         self.modality = _common_modality(self.ops)
+        # Operators that keep BaseAugmenter's sample_params draw nothing, so
+        # their streams need not be positioned (a measurable share of a cheap
+        # step); everything else, protocol-only operators included, gets its own.
+        self._draws = [type(op).sample_params is not BaseAugmenter.sample_params for op in self.ops]
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -247,14 +252,15 @@ class Pipeline:
         streams = take_streams(seed)
         try:
             at = streams.at
-            path = self.chain.sample(at(epoch, index, 0))
+            path = self.chain.sample_from_stream(at(epoch, index, 0))
             value = self._get(x)
             steps: list[Step] = []
             for k, state in enumerate(path):
                 op_index = self.state_ops[state]
                 op = self.ops[op_index]
                 op.validate_input(value)
-                params = to_jsonable(op.sample_params(value, at(epoch, index, k + 1)))
+                rng = at(epoch, index, k + 1) if self._draws[op_index] else streams.generator
+                params = to_jsonable(op.sample_params(value, rng))
                 value = op.apply(value, params)
                 if return_trace:
                     steps.append(Step(op_index, op.name, params, state))
@@ -298,7 +304,7 @@ class Pipeline:
         streams = take_streams(seed)
         try:
             at = streams.at
-            sample_path = self.chain.sample
+            sample_path = self.chain.sample_from_stream
             paths = [sample_path(at(epoch, i, 0)) for i in indices]
             values = [self._get(x) for x in xs]
             steps: list[list[tuple[int, dict[str, Any]]]] = [[] for _ in xs]
@@ -311,10 +317,12 @@ class Pipeline:
                 for op_index in sorted(groups):
                     members = groups[op_index]
                     op = self.ops[op_index]
+                    draws = self._draws[op_index]
                     params = []
                     for i in members:
                         op.validate_input(values[i])
-                        drawn = op.sample_params(values[i], at(epoch, indices[i], k + 1))
+                        rng = at(epoch, indices[i], k + 1) if draws else streams.generator
+                        drawn = op.sample_params(values[i], rng)
                         params.append(to_jsonable(drawn))
                     if batched:
                         outs = op.apply_batch([values[i] for i in members], params)

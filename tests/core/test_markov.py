@@ -253,3 +253,14 @@ def test_from_dict_errors_are_config_errors() -> None:
         MarkovChain.from_dict({"start": [1.0], "transitions": [[0]], "extra": 1})
     with pytest.raises(ConfigError, match="invalid chain"):
         MarkovChain.from_dict({"start": [2.0], "transitions": [[0]]})
+
+
+@settings(max_examples=100, deadline=None)
+@given(chain=chains(), seed=st.integers(0, 2**32))
+def test_block_sampling_gives_the_same_paths(chain: MarkovChain, seed: int) -> None:
+    # The pipeline samples from a stream it owns, in blocks; the path must be
+    # the one that step-by-step sampling gives from the same state.
+    for k in range(20):
+        a = chain.sample(np.random.default_rng([seed, k]))
+        b = chain.sample_from_stream(np.random.default_rng([seed, k]))
+        assert a == b

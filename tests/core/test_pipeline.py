@@ -14,7 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from augkit import Augmenter, BaseAugmenter, ItemStreams, MarkovChain, Pipeline, Trace, item_rng
+from augkit import (
+    Augmenter,
+    BaseAugmenter,
+    Identity,
+    ItemStreams,
+    MarkovChain,
+    Pipeline,
+    Trace,
+    item_rng,
+)
 from augkit.core import TextAugmenter
 from tests.ops import AppendToken, Counting, DropChar, Scale
 
@@ -22,8 +31,9 @@ from .strategies import chains, seeds, texts
 
 
 def text_pipeline(chain: MarkovChain) -> Pipeline:
-    pool = [AppendToken, DropChar, Counting]
-    ops = [pool[i % 3]() for i in range(chain.n_states)]
+    # Identity draws nothing: the pipeline skips positioning its stream.
+    pool = [AppendToken, Identity, DropChar, Counting]
+    ops = [pool[i % 4]() for i in range(chain.n_states)]
     return Pipeline(ops, chain)
 
 
