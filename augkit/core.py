@@ -98,6 +98,9 @@ def check_fraction(name: str, value: Any) -> float:
 
 def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int, or raise naming ``name`` and the allowed range."""
+    # The common case first: it is on the per-item path of every pipeline call.
+    if type(value) is int and (low is None or value >= low) and (high is None or value <= high):
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     v = int(value)
@@ -178,13 +181,13 @@ class ItemStreams:
 
     def __init__(self, seed: int) -> None:
         self.seed = _check_seed(seed)
-        key = seed_key(self.seed)
-        self._bitgen = np.random.Philox(key=np.array(key, dtype=np.uint64))
+        key = np.array(seed_key(self.seed), dtype=np.uint64)
+        self._bitgen = np.random.Philox(key=key)
         self.generator = np.random.Generator(self._bitgen)
         self._counter = np.zeros(4, dtype=np.uint64)
         self._state: dict[str, Any] = {
             "bit_generator": "Philox",
-            "state": {"counter": self._counter, "key": np.array(key, dtype=np.uint64)},
+            "state": {"counter": self._counter, "key": key},
             "buffer": np.zeros(4, dtype=np.uint64),
             "buffer_pos": 4,
             "has_uint32": 0,

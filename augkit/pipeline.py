@@ -23,6 +23,7 @@ from .core import (
     Augmenter,
     BaseAugmenter,
     ConfigError,
+    ItemStreams,
     check_fraction,
     check_int,
     fresh_seed,
@@ -41,6 +42,7 @@ FORMAT = "augkit.pipeline"
 FORMAT_VERSION = 1
 
 _MISSING = object()
+_MAX_U64 = 2**64 - 1
 
 
 class Pipeline:
@@ -92,9 +94,7 @@ class Pipeline:
             raise TypeError(f"key must be a str or None, got {type(key).__name__}")
         self.key = key
         self.modality = _common_modality(self.ops)
-        # Operators that keep BaseAugmenter's sample_params draw nothing, so
-        # their streams need not be positioned (a measurable share of a cheap
-        # step); everything else, protocol-only operators included, gets its own.
+        # Protocol-only operators (not BaseAugmenter subclasses) count as drawing.
         self._draws = [type(op).sample_params is not BaseAugmenter.sample_params for op in self.ops]
 
     # ------------------------------------------------------------------ constructors
@@ -243,24 +243,20 @@ class Pipeline:
         Returns the output, or ``(output, trace)`` with ``return_trace=True``.
         ``seed=None`` draws fresh entropy; the trace records it.
         """
-        seed = fresh_seed() if seed is None else _check_u(seed, "seed", unbounded=True)
-        epoch = _check_u(epoch, "epoch")
-        index = _check_u(index, "index")
-        # A lean copy of _run for one item: this is the per-item hot path of
-        # Dataset.__getitem__, where _run's grouping would cost more than
-        # the sampling itself.
+        seed = fresh_seed() if seed is None else check_int("seed", seed, low=0)
+        epoch = check_int("epoch", epoch, low=0, high=_MAX_U64)
+        index = check_int("index", index, low=0, high=_MAX_U64)
+        # One item without _run's grouping by step and operator: this is the
+        # per-item hot path of Dataset.__getitem__.
         streams = take_streams(seed)
         try:
-            at = streams.at
-            path = self.chain.sample_from_stream(at(epoch, index, 0))
+            path = self.chain.sample_from_stream(streams.at(epoch, index, 0))
             value = self._get(x)
             steps: list[Step] = []
             for k, state in enumerate(path):
                 op_index = self.state_ops[state]
                 op = self.ops[op_index]
-                op.validate_input(value)
-                rng = at(epoch, index, k + 1) if self._draws[op_index] else streams.generator
-                params = to_jsonable(op.sample_params(value, rng))
+                params = self._draw_params(op_index, value, streams, epoch, index, k)
                 value = op.apply(value, params)
                 if return_trace:
                     steps.append(Step(op_index, op.name, params, state))
@@ -286,53 +282,28 @@ class Pipeline:
         """
         xs = list(xs)
         idx = resolve_indices(len(xs), indices)
-        outs, traces = self._run(xs, seed, epoch, idx, batched=True, traced=return_traces)
+        outs, traces = self._run(xs, seed, epoch, idx, traced=return_traces)
         return (outs, traces) if return_traces else outs
 
     def _run(
-        self,
-        xs: list[Any],
-        seed: int | None,
-        epoch: int,
-        indices: list[int],
-        *,
-        batched: bool,
-        traced: bool,
+        self, xs: list[Any], seed: int | None, epoch: int, indices: list[int], *, traced: bool
     ) -> tuple[list[Any], list[Trace]]:
-        seed = fresh_seed() if seed is None else _check_u(seed, "seed", unbounded=True)
-        epoch = _check_u(epoch, "epoch")
+        seed = fresh_seed() if seed is None else check_int("seed", seed, low=0)
+        epoch = check_int("epoch", epoch, low=0, high=_MAX_U64)
         streams = take_streams(seed)
         try:
-            at = streams.at
             sample_path = self.chain.sample_from_stream
-            paths = [sample_path(at(epoch, i, 0)) for i in indices]
+            paths = [sample_path(streams.at(epoch, i, 0)) for i in indices]
             values = [self._get(x) for x in xs]
             steps: list[list[tuple[int, dict[str, Any]]]] = [[] for _ in xs]
-            state_ops = self.state_ops
             for k in range(max(map(len, paths), default=0)):
-                groups: dict[int, list[int]] = {}
-                for i, path in enumerate(paths):
-                    if len(path) > k:
-                        groups.setdefault(state_ops[path[k]], []).append(i)
-                for op_index in sorted(groups):
-                    members = groups[op_index]
-                    op = self.ops[op_index]
-                    draws = self._draws[op_index]
-                    params = []
-                    for i in members:
-                        op.validate_input(values[i])
-                        rng = at(epoch, indices[i], k + 1) if draws else streams.generator
-                        drawn = op.sample_params(values[i], rng)
-                        params.append(to_jsonable(drawn))
-                    if batched:
-                        outs = op.apply_batch([values[i] for i in members], params)
-                        if len(outs) != len(members):
-                            raise RuntimeError(
-                                f"{op.name}.apply_batch returned {len(outs)} outputs for "
-                                f"{len(members)} inputs"
-                            )
-                    else:
-                        outs = [op.apply(values[i], p) for i, p in zip(members, params)]
+                at_step = [self.state_ops[p[k]] if len(p) > k else None for p in paths]
+                for op_index, members in _groups(at_step):
+                    params = [
+                        self._draw_params(op_index, values[i], streams, epoch, indices[i], k)
+                        for i in members
+                    ]
+                    outs = self._apply_group(op_index, [values[i] for i in members], params)
                     for i, out, p in zip(members, outs, params):
                         values[i] = out
                         steps[i].append((op_index, p))
@@ -374,19 +345,39 @@ class Pipeline:
                     )
         values = [self._get(x) for x in xs]
         for k in range(max((len(t) for t in ts), default=0)):
-            groups: dict[int, list[int]] = {}
-            for i, t in enumerate(ts):
-                if len(t) > k:
-                    groups.setdefault(t.steps[k].op_index, []).append(i)
-            for op_index in sorted(groups):
-                members = groups[op_index]
-                op = self.ops[op_index]
-                outs = op.apply_batch(
-                    [values[i] for i in members], [ts[i].steps[k].params for i in members]
+            at_step = [t.steps[k].op_index if len(t) > k else None for t in ts]
+            for op_index, members in _groups(at_step):
+                outs = self._apply_group(
+                    op_index,
+                    [values[i] for i in members],
+                    [ts[i].steps[k].params for i in members],
                 )
                 for i, out in zip(members, outs):
                     values[i] = out
         return [self._put(x, v) for x, v in zip(xs, values)]
+
+    def _draw_params(
+        self, op_index: int, value: Any, streams: ItemStreams, epoch: int, index: int, k: int
+    ) -> dict[str, Any]:
+        """Step ``k``'s parameters for one item, from its stream ``k + 1``, as applied and traced."""
+        op = self.ops[op_index]
+        op.validate_input(value)
+        # Operators that keep BaseAugmenter's sample_params draw nothing:
+        # positioning their stream would cost a measurable share of a cheap step.
+        rng = streams.at(epoch, index, k + 1) if self._draws[op_index] else streams.generator
+        params: dict[str, Any] = to_jsonable(op.sample_params(value, rng))
+        return params
+
+    def _apply_group(
+        self, op_index: int, inputs: list[Any], params: list[dict[str, Any]]
+    ) -> list[Any]:
+        op = self.ops[op_index]
+        outs = op.apply_batch(inputs, params)
+        if len(outs) != len(inputs):
+            raise RuntimeError(
+                f"{op.name}.apply_batch returned {len(outs)} outputs for {len(inputs)} inputs"
+            )
+        return outs
 
     def _get(self, item: Any) -> Any:
         if self.key is None:
@@ -519,11 +510,13 @@ def _yaml() -> Any:
     return yaml
 
 
-def _check_u(value: Any, name: str, *, unbounded: bool = False) -> int:
-    # The common case (a plain non-negative int) without check_int's cost.
-    if type(value) is int and value >= 0 and (unbounded or value < 2**64):
-        return value
-    return check_int(name, value, low=0, high=None if unbounded else 2**64 - 1)
+def _groups(op_at_step: list[int | None]) -> list[tuple[int, list[int]]]:
+    """``(operator, item positions)`` for one step, by operator index; None = path ended."""
+    groups: dict[int, list[int]] = {}
+    for i, op_index in enumerate(op_at_step):
+        if op_index is not None:
+            groups.setdefault(op_index, []).append(i)
+    return sorted(groups.items())
 
 
 def _check_nonempty(ops: Sequence[Augmenter]) -> None:
