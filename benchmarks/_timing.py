@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -29,3 +31,10 @@ def environment(repeats: int, **versions: str) -> dict[str, Any]:
         "repeats": repeats,
         "timing": "best of repeats, wall clock (time.perf_counter)",
     }
+
+
+def write_json(result: dict[str, Any], path: Path) -> None:
+    """Write ``result`` to ``path`` (creating its folder) and say so."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwrote {path}")

@@ -29,7 +29,6 @@ Usage: python benchmarks/back_translation.py [--quick] [--n N] [--batch-size B]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -40,6 +39,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _timing import write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -269,10 +271,7 @@ def main(argv: list[str] | None = None) -> int:
 
         result["environment"]["ctranslate2"] = ctranslate2.__version__
     if not args.quick:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"\nwrote {out}")
+        write_json(result, Path(args.out))
     return 0
 
 

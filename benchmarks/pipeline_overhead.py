@@ -22,7 +22,6 @@ Usage: python benchmarks/pipeline_overhead.py [--items N] [--repeats R] [--quick
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 from pathlib import Path
@@ -33,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import best_of, environment
+from _timing import best_of, environment, write_json
 
 from augkit import Identity, Pipeline, TextAugmenter
 
@@ -187,9 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     out = args.out or (None if args.quick else RESULTS / "pipeline_overhead.json")
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"\nwrote {out}")
+        write_json(result, out)
     return 0
 
 

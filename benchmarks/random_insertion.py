@@ -25,7 +25,6 @@ Usage: python benchmarks/random_insertion.py [--items N] [--repeats R] [--quick]
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import best_of, environment
+from _timing import best_of, environment, write_json
 
 from augkit import item_rng
 from augkit.testing.masked_lm import corpus_sentences, tiny_masked_lm
@@ -226,8 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     result["markdown"] = table
     print(table)
     if not args.quick:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        write_json(result, args.out)
     return 0
 
 

@@ -12,6 +12,11 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# One thread per process (DESIGN.md: two busy processes on 2 cores slow
+# torch's default threads by an order of magnitude).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
 settings.register_profile(
     "ci",
     derandomize=True,

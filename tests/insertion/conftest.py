@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from hypothesis import strategies as st
-
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # Characters that stress tokenisation: accents (composed and combining),
 # Arabic/Hebrew with points and direction marks, Devanagari, Thai, CJK, kana,

@@ -14,9 +14,6 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 # Short texts the copy model handles in a few decoding steps.
 SHORT = [
     "The cat sees a dog.",
