@@ -6,14 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .._diskcache import build_once
 
 #: The file whose presence marks a cached build as complete (written last).
 BUILD_RECORD = "augkit-build.json"
@@ -108,26 +108,13 @@ def cached_build(
     to a temporary directory renamed into place, so a reader never sees a
     half-written model, and a killed build leaves nothing that counts.
     """
-    from filelock import FileLock
-
     digest = hashlib.sha256(json.dumps(dict(settings), sort_keys=True).encode()).hexdigest()[:12]
     root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    target = root / f"{prefix}-{digest}"
-    if is_complete(target):
-        return target
-    root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target) + ".lock"):
-        if is_complete(target):  # another process built it while we waited
-            return target
-        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=root))
-        try:
-            build(tmp)
-            # Who built it (process id) lets tests check that one process did.
-            record = {**settings, "built_by_pid": os.getpid()}
-            (tmp / BUILD_RECORD).write_text(json.dumps(record, indent=2) + "\n")
-            if target.exists():  # a partial leftover of a killed build
-                shutil.rmtree(target)
-            os.replace(tmp, target)  # atomic: readers see nothing or everything
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
+
+    def build_and_record(tmp: Path) -> None:
+        build(tmp)
+        # Who built it (process id) lets tests check that one process did.
+        record = {**settings, "built_by_pid": os.getpid()}
+        (tmp / BUILD_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+
+    return build_once(root / f"{prefix}-{digest}", build_and_record, is_complete)

@@ -17,28 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._diskcache import build_once, cache_dir
 from ._translate_common import Decoding, count_tokens, encode, load_tokenizer, output_cap
 
 __all__ = ["CT2Hop", "compute_type_for", "converted_model"]
 
 _translators: dict[tuple[Any, ...], Any] = {}
 _lock = threading.Lock()
-
-
-def cache_root() -> Path:
-    """``$AUGKIT_CACHE/ctranslate2``, else ``~/.cache/augkit/ctranslate2``."""
-    base = os.environ.get("AUGKIT_CACHE")
-    root = Path(base).expanduser() if base else Path.home() / ".cache" / "augkit"
-    return root / "ctranslate2"
 
 
 def compute_type_for(device: str, dtype: Any) -> str:
@@ -70,7 +61,6 @@ def converted_model(model: str, quantization: str | None) -> Path:
     A file lock and an atomic rename let several processes ask at once.
     """
     import ctranslate2
-    from filelock import FileLock
 
     key = {
         "source": _fingerprint(model),
@@ -79,28 +69,17 @@ def converted_model(model: str, quantization: str | None) -> Path:
     }
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(model).name)[:60]
-    root = cache_root()
-    target = root / f"{stem}-{quantization or 'float32'}-{digest}"
-    if (target / "model.bin").is_file():
-        return target
-    root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target) + ".lock"):
-        if (target / "model.bin").is_file():
-            return target
-        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp-", dir=root))
-        try:
-            source = str(Path(model).expanduser().resolve()) if Path(model).is_dir() else model
-            converter = ctranslate2.converters.TransformersConverter(source)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*sacremoses.*")
-                converter.convert(str(tmp), quantization=quantization, force=True)
-            (tmp / "augkit-source.json").write_text(json.dumps(key, indent=1) + "\n")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    target = cache_dir() / "ctranslate2" / f"{stem}-{quantization or 'float32'}-{digest}"
+
+    def convert(tmp: Path) -> None:
+        source = str(Path(model).expanduser().resolve()) if Path(model).is_dir() else model
+        converter = ctranslate2.converters.TransformersConverter(source)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*sacremoses.*")
+            converter.convert(str(tmp), quantization=quantization, force=True)
+        (tmp / "augkit-source.json").write_text(json.dumps(key, indent=1) + "\n")
+
+    return build_once(target, convert, lambda p: (p / "model.bin").is_file())
 
 
 def _translator(path: Path, device: str, compute_type: str, threads: int) -> Any:

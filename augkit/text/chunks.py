@@ -81,8 +81,9 @@ def split_chunks(
 
 
 # sample_params and apply both need the chunks of the same text; the cache
-# makes the second split free. It holds at most a few dozen texts.
-@lru_cache(maxsize=64)
+# makes the second split free. Batched execution samples every item of a
+# batch before applying any, so it must hold a whole batch (as tokenize's does).
+@lru_cache(maxsize=4096)
 def _spans(text: str, unit: str, window_size: int, language: str) -> tuple[tuple[int, int], ...]:
     if unit == "sentence":
         from .sentences import sentence_spans
@@ -320,7 +321,10 @@ class ChunkRecombination(TextAugmenter):
                 self.pool_labels if self.pool_labels is not None else [_ALL] * len(self.pool)
             )
             for text, lab in zip(self.pool, labels):
-                cache.setdefault(lab, []).extend(self.chunks(text))
+                # Not through the _spans cache: the pool would evict the batch
+                # being sampled, and each pool text is split only this once.
+                spans = _spans.__wrapped__(text, self.unit, self.window_size, self.language)
+                cache.setdefault(lab, []).extend(text[a:b] for a, b in spans)
             self._donor_cache = {k: tuple(v) for k, v in cache.items()}
         if self.pool_labels is None:
             return self._donor_cache.get(_ALL, ())

