@@ -29,6 +29,7 @@ __all__ = [
     "ItemStreams",
     "ModelUnavailableError",
     "TextAugmenter",
+    "check_choice",
     "check_fraction",
     "check_int",
     "check_number",
@@ -108,6 +109,16 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
         rng = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
         raise ValueError(f"{name} must be an integer in {rng}, got {v}")
     return v
+
+
+def check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    """``value`` if it is one of the ``allowed`` names, or raise naming ``name`` and them."""
+    choices = ", ".join(repr(a) for a in allowed)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {choices}; got {type(value).__name__}")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    return value
 
 
 # --------------------------------------------------------------------------- seeding

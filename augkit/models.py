@@ -26,6 +26,8 @@ from typing import Any
 from .core import ModelUnavailableError
 
 __all__ = [
+    "check_device",
+    "check_dtype_name",
     "clear_model_cache",
     "is_offline",
     "load_pretrained",
@@ -40,8 +42,8 @@ _cache: dict[tuple[Any, ...], Any] = {}
 _cache_lock = threading.Lock()
 
 
-def resolve_device(device: str) -> str:
-    """``"auto"`` -> ``"cuda"`` when available else ``"cpu"``; validates the others.
+def check_device(device: Any) -> str:
+    """``device`` if it is spelled like one (no torch import, no availability check).
 
     Accepted: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"``.
     """
@@ -49,12 +51,28 @@ def resolve_device(device: str) -> str:
         raise TypeError(
             f"device must be a str such as 'cpu' or 'cuda:0', got {type(device).__name__}"
         )
+    if device != "auto" and not _DEVICE_RE.match(device):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
+    return device
+
+
+def check_dtype_name(dtype: Any) -> str | None:
+    """``None`` or one of ``float32/float16/bfloat16`` (no torch import)."""
+    if dtype is not None and dtype not in _DTYPES:
+        raise ValueError(f"dtype must be None, 'float32', 'float16' or 'bfloat16', got {dtype!r}")
+    return dtype  # type: ignore[no-any-return]
+
+
+def resolve_device(device: str) -> str:
+    """``"auto"`` -> ``"cuda"`` when available else ``"cpu"``; checks the others are available.
+
+    Accepted: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"``.
+    """
+    check_device(device)
     import torch
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if not _DEVICE_RE.match(device):
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
             raise ValueError(f"device {device!r} was asked for but CUDA is not available here")

@@ -21,7 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from ..core import ConfigError, ModelUnavailableError, TextAugmenter, register, to_jsonable
+from ..core import (
+    ConfigError,
+    ModelUnavailableError,
+    TextAugmenter,
+    check_choice,
+    register,
+    to_jsonable,
+)
 
 __all__ = ["NLPAUG_CLASSES", "ON_ERROR", "Nlpaug", "seeded_global_random"]
 
@@ -242,9 +249,7 @@ class Nlpaug(TextAugmenter):
     """
 
     def __init__(self, augmenter: Any, *, on_error: str = "raise") -> None:
-        if on_error not in ON_ERROR:
-            raise ValueError(f"on_error must be one of 'raise', 'keep'; got {on_error!r}")
-        self.on_error = on_error
+        self.on_error = check_choice("on_error", on_error, ON_ERROR)
         self.spec: dict[str, Any] | None
         if isinstance(augmenter, (Mapping, Nlpaug)):
             self.spec = _normalise_spec(augmenter)

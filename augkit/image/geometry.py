@@ -36,7 +36,15 @@ from typing import Any
 
 import numpy as np
 
-from ..core import IMAGE, BaseAugmenter, check_int, check_number, register
+from ..core import (
+    IMAGE,
+    BaseAugmenter,
+    check_choice,
+    check_fraction,
+    check_int,
+    check_number,
+    register,
+)
 from . import _cv
 from ._arrays import (
     NUMPY,
@@ -75,14 +83,6 @@ INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 BORDERS = ("constant", "reflect", "replicate", "wrap")
 NAN_POLICIES = ("propagate", "raise")
 TARGET_KEYS = frozenset({"image", "mask", "bboxes", "keypoints", VISIBLE_KEY})
-
-
-def _choice(name: str, value: Any, options: Sequence[str]) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, one of {list(options)}; got {type(value).__name__}")
-    if value not in options:
-        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
-    return value
 
 
 def _size(name: str, value: Any) -> tuple[int, int]:
@@ -153,10 +153,12 @@ class _Geometry(BaseAugmenter):
     def _init_targets(
         self, bbox_format: str, min_visibility: float, outside_keypoints: str, nan_policy: str
     ) -> None:
-        self.bbox_format = _choice("bbox_format", bbox_format, BBOX_FORMATS)
-        self.min_visibility = check_number("min_visibility", min_visibility, low=0.0, high=1.0)
-        self.outside_keypoints = _choice("outside_keypoints", outside_keypoints, KEYPOINT_POLICIES)
-        self.nan_policy = _choice("nan_policy", nan_policy, NAN_POLICIES)
+        self.bbox_format = check_choice("bbox_format", bbox_format, BBOX_FORMATS)
+        self.min_visibility = check_fraction("min_visibility", min_visibility)
+        self.outside_keypoints = check_choice(
+            "outside_keypoints", outside_keypoints, KEYPOINT_POLICIES
+        )
+        self.nan_policy = check_choice("nan_policy", nan_policy, NAN_POLICIES)
 
     # ------------------------------------------------------------------ hooks
     def _np(self, a: np.ndarray, params: Params, interpolation: str, fill: Any) -> np.ndarray:
@@ -353,8 +355,8 @@ class Rotate(_Geometry):
             if not math.isfinite(d):
                 raise ValueError(f"degrees must be finite, got {degrees!r}")
             self.degrees = (-d, d)
-        self.interpolation = _choice("interpolation", interpolation, INTERPOLATIONS)
-        self.border = _choice("border", border, BORDERS)
+        self.interpolation = check_choice("interpolation", interpolation, INTERPOLATIONS)
+        self.border = check_choice("border", border, BORDERS)
         self.fill = normalize_fill("fill", fill)
         if not isinstance(expand, bool):
             raise TypeError(f"expand must be a bool, got {type(expand).__name__}")
@@ -627,7 +629,7 @@ class RandomResizedCrop(_Crop):
         if self.scale[1] > 1.0:
             raise ValueError(f"scale must lie in (0, 1], got {scale!r}")
         self.ratio = _range("ratio", ratio, low=0.0, low_inclusive=False)
-        self.interpolation = _choice("interpolation", interpolation, (*INTERPOLATIONS, "area"))
+        self.interpolation = check_choice("interpolation", interpolation, (*INTERPOLATIONS, "area"))
         self._init_crop(False, 0.0, 0.0, False)
         self._init_targets(bbox_format, min_visibility, outside_keypoints, nan_policy)
 

@@ -37,6 +37,7 @@ from ..core import (
     Params,
     TextAugmenter,
     batch_rngs,
+    check_choice,
     check_int,
     check_number,
     register,
@@ -164,9 +165,7 @@ class BackTranslation(TextAugmenter):
                     f"the pivots {pivots}), got {len(pivot_models)}"
                 )
             self.pivot_models = [_check_model("pivot_models[]", m) for m in pivot_models]
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-        self.backend = backend
+        self.backend = check_choice("backend", backend, BACKENDS)
         from ..models import resolve_device, resolve_dtype
 
         resolve_device(device)  # validate now; "auto" is resolved again where the model loads

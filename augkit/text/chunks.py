@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import TextAugmenter, check_fraction, check_int, register
+from ..core import TextAugmenter, check_choice, check_fraction, check_int, register
 
 __all__ = [
     "DEFAULT_SEPARATORS",
@@ -67,7 +67,7 @@ def chunk_spans(
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
-    _check_choice("unit", unit, UNITS)
+    check_choice("unit", unit, UNITS)
     window_size = check_int("window_size", window_size, low=1)
     return list(_spans(text, unit, window_size, language))
 
@@ -114,13 +114,6 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:
         return None
     a = start + len(piece) - len(stripped)
     return a, a + len(stripped.rstrip())
-
-
-def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        choices = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
-    return value
 
 
 @register("chunk_recombination")
@@ -186,9 +179,9 @@ class ChunkRecombination(TextAugmenter):
         separator: str | None = None,
         language: str = "en",
     ) -> None:
-        self.unit = _check_choice("unit", unit, UNITS)
-        self.mode = _check_choice("mode", mode, MODES)
-        self.splice = _check_choice("splice", splice, SPLICE_ACTIONS)
+        self.unit = check_choice("unit", unit, UNITS)
+        self.mode = check_choice("mode", mode, MODES)
+        self.splice = check_choice("splice", splice, SPLICE_ACTIONS)
         self.window_size = check_int("window_size", window_size, low=1)
         if not isinstance(keep_first, bool):
             raise TypeError(f"keep_first must be a bool, got {type(keep_first).__name__}")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -37,6 +36,7 @@ import numpy as np
 
 from .._diskcache import cache_dir
 from ..core import ConfigError, ModelUnavailableError, check_int, check_number
+from ..models import check_device, check_dtype_name
 from .tokenize import is_word, word_spans
 
 __all__ = [
@@ -509,8 +509,6 @@ class Synonyms(WordSource):
 
 # --------------------------------------------------------------------------- masked LM
 
-_DEVICE_RE = re.compile(r"^(auto|cpu|cuda|mps|cuda:\d+)$")
-
 
 @dataclass(frozen=True)
 class _Vocab:
@@ -563,18 +561,11 @@ class MaskedLM(WordSource):
         self.temperature = check_number("temperature", temperature, low=0.0)
         if not math.isfinite(self.temperature):
             raise ValueError(f"temperature must be in [0.0, inf), got {temperature!r}")
-        if not isinstance(device, str) or not _DEVICE_RE.match(device):
-            raise ValueError(
-                f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}"
-            )
-        self.device = device
+        # Spelling only: whether CUDA is there is checked when the model loads.
+        self.device = check_device(device)
         self.batch_size = check_int("batch_size", batch_size, low=1)
         self.context = check_int("context", context, low=1, high=1024)
-        if dtype is not None and dtype not in ("float32", "float16", "bfloat16"):
-            raise ValueError(
-                f"dtype must be None, 'float32', 'float16' or 'bfloat16', got {dtype!r}"
-            )
-        self.dtype = dtype
+        self.dtype = check_dtype_name(dtype)
 
     def to_dict(self) -> dict[str, Any]:
         return {
