@@ -19,6 +19,26 @@ from .._diskcache import build_once
 BUILD_RECORD = "augkit-build.json"
 
 
+# The toy English both test models are built from; the masked LM adds words.
+NOUNS = (
+    "cat", "dog", "river", "teacher", "city", "garden", "letter", "window", "child",
+    "market", "train", "song", "mountain", "doctor", "book", "friend", "road", "house",
+    "bird", "ship", "farmer", "table", "storm", "village", "student", "lamp", "forest",
+    "bridge", "painter", "clock", "island", "kitchen", "engine", "poem", "baker", "map",
+)  # fmt: skip
+VERBS = (
+    "sees", "finds", "likes", "paints", "follows", "carries", "opens", "watches",
+    "helps", "visits", "builds", "reads", "forgets", "remembers", "crosses", "sells",
+    "describes", "needs", "loses", "cleans",
+)  # fmt: skip
+ADJECTIVES = (
+    "small", "old", "green", "quiet", "bright", "heavy", "young", "strange", "warm",
+    "tired", "happy", "broken", "famous", "empty", "blue", "clever",
+)  # fmt: skip
+DETERMINERS = ("the", "a", "every", "my", "our", "that", "one")
+CONJUNCTIONS = ("and", "but", "because", "while", "so", "although")
+
+
 @dataclass(frozen=True)
 class Grammar:
     """Word tables and probabilities of a toy English: 'Det (Adj) Noun Verb Det Noun ...'."""
@@ -28,7 +48,7 @@ class Grammar:
     adjectives: tuple[str, ...]
     adverbs: tuple[str, ...]
     determiners: tuple[str, ...]
-    conjunctions: tuple[str, ...]
+    conjunctions: tuple[str, ...] = CONJUNCTIONS
     names: tuple[str, ...] = ("Anna", "Tom", "Maria", "Omar", "Lena", "Paul", "Yuki", "Sam")
     ends: tuple[str, ...] = (".", ".", ".", "!", "?")
     adjective_p: float = 0.4

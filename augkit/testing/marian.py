@@ -36,7 +36,15 @@ from typing import Any
 
 import numpy as np
 
-from ._build import Grammar, cached_build, default_cache_dir
+from ._build import (
+    ADJECTIVES,
+    DETERMINERS,
+    NOUNS,
+    VERBS,
+    Grammar,
+    cached_build,
+    default_cache_dir,
+)
 
 __all__ = [
     "BUILDER_VERSION",
@@ -51,31 +59,13 @@ __all__ = [
 BUILDER_VERSION = 1
 
 _GRAMMAR = Grammar(
-    nouns=(
-    "cat", "dog", "river", "teacher", "city", "garden", "letter", "window", "child",
-    "market", "train", "song", "mountain", "doctor", "book", "friend", "road", "house",
-    "bird", "ship", "farmer", "table", "storm", "village", "student", "lamp", "forest",
-    "bridge", "painter", "clock", "island", "kitchen", "engine", "poem", "baker", "map",
-),
-    verbs=(
-    "sees", "finds", "likes", "paints", "follows", "carries", "opens", "watches",
-    "helps", "visits", "builds", "reads", "forgets", "remembers", "crosses", "sells",
-    "describes", "needs", "loses", "cleans",
-),
-    adjectives=(
-    "small", "old", "green", "quiet", "bright", "heavy", "young", "strange", "warm",
-    "tired", "happy", "broken", "famous", "empty", "blue", "clever",
-),
+    nouns=NOUNS,
+    verbs=VERBS,
+    adjectives=ADJECTIVES,
     adverbs=("slowly", "today", "again", "often", "quietly", "yesterday", "at night", "in May"),
-    determiners=("the", "a", "every", "my", "our", "that", "one"),
-    conjunctions=("and", "but", "because", "while", "so", "although"),
-    names=("Anna", "Tom", "Maria", "Omar", "Lena", "Paul", "Yuki", "Sam"),
-    ends=(".", ".", ".", "!", "?"),
-    adjective_p=0.4,
-    adverb_p=0.3,
-    adverb_after_subject=False,
+    determiners=DETERMINERS,
     times_p=0.1,
-)  # fmt: skip
+)
 
 
 def sample_sentences(
@@ -249,12 +239,9 @@ def build_tiny_marian(
 
 
 def _quiet_tokenizer(cls: Any, path: Path) -> Any:
-    import warnings
+    from ..text._translate_common import quiet_sacremoses
 
-    with warnings.catch_warnings():
-        # MarianTokenizer recommends sacremoses, which it only uses in an
-        # optional normalize() that translation does not call.
-        warnings.filterwarnings("ignore", message=".*sacremoses.*")
+    with quiet_sacremoses():
         return cls.from_pretrained(str(path))
 
 

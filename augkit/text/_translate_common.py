@@ -9,7 +9,8 @@ behind a small interface, :class:`Hop`. The operator in
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -90,17 +91,29 @@ def load_tokenizer(model: str) -> Any:
 
     from ..models import load_pretrained
 
-    with warnings.catch_warnings():
-        # MarianTokenizer recommends sacremoses for an optional normalize()
-        # that translation does not use; the warning would repeat per model.
-        warnings.filterwarnings("ignore", message=".*sacremoses.*")
+    with quiet_sacremoses():
         return load_pretrained(AutoTokenizer.from_pretrained, model)
+
+
+@contextmanager
+def quiet_sacremoses() -> Iterator[None]:
+    """Hide MarianTokenizer's advice to install sacremoses.
+
+    It uses sacremoses only in an optional normalize() that translation does
+    not call; the warning would repeat for every model loaded or converted.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*sacremoses.*")
+        yield
+
+
+def position_limit(config: Any) -> int:
+    """A model config's position limit (inputs and outputs stay below it); 1024 if unset."""
+    return int(getattr(config, "max_position_embeddings", None) or 1024)
 
 
 def count_tokens(tokenizer: Any, texts: Sequence[str]) -> list[int]:
     """Token counts with the end-of-sentence token, never truncated."""
-    if not texts:
-        return []
     return [len(x) for x in encode(tokenizer, texts)]
 
 

@@ -18,13 +18,20 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .._diskcache import build_once, cache_dir
-from ._translate_common import Decoding, count_tokens, encode, load_tokenizer, output_cap
+from ._translate_common import (
+    Decoding,
+    count_tokens,
+    encode,
+    load_tokenizer,
+    output_cap,
+    position_limit,
+    quiet_sacremoses,
+)
 
 __all__ = ["CT2Hop", "compute_type_for", "converted_model"]
 
@@ -74,8 +81,7 @@ def converted_model(model: str, quantization: str | None) -> Path:
     def convert(tmp: Path) -> None:
         source = str(Path(model).expanduser().resolve()) if Path(model).is_dir() else model
         converter = ctranslate2.converters.TransformersConverter(source)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*sacremoses.*")
+        with quiet_sacremoses():
             converter.convert(str(tmp), quantization=quantization, force=True)
         (tmp / "augkit-source.json").write_text(json.dumps(key, indent=1) + "\n")
 
@@ -175,4 +181,4 @@ def _source_limit(model: str) -> int:
     from ..models import load_pretrained
 
     config = load_pretrained(AutoConfig.from_pretrained, model)
-    return int(getattr(config, "max_position_embeddings", None) or 1024)
+    return position_limit(config)

@@ -19,6 +19,7 @@ from ._translate_common import (
     length_sorted_batches,
     load_tokenizer,
     output_cap,
+    position_limit,
 )
 
 __all__ = ["TorchHop"]
@@ -40,7 +41,7 @@ class TorchHop:
             AutoModelForSeq2SeqLM.from_pretrained, model, device=device, dtype=dtype
         )
         config = self.net.config
-        self.max_positions = int(getattr(config, "max_position_embeddings", None) or 1024)
+        self.max_positions = position_limit(config)
         eos = self.net.generation_config.eos_token_id
         if eos is None:
             eos = config.eos_token_id

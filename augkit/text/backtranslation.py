@@ -384,7 +384,7 @@ class BackTranslation(TextAugmenter):
             core = texts[i].strip()
             spans = self._split(core, hops[0], langs[0])
             units[i] = [[core[a:b]] for a, b in spans]
-            seps[i] = [core[b:a] for (_, b), (a, _) in itertools.pairwise(spans)]
+            seps[i] = _gaps(core, spans)
         for h, hop in enumerate(hops):
             k = num_return if h == len(hops) - 1 else 1
             pieces: list[str] = []
@@ -399,7 +399,7 @@ class BackTranslation(TextAugmenter):
                     spans = [(0, len(text))]
                     if h > 0:
                         spans = self._split(text, hop, langs[h]) or spans
-                    layouts.append([text[b:a] for (_, b), (a, _) in itertools.pairwise(spans)])
+                    layouts.append(_gaps(text, spans))
                     for m, (a, b) in enumerate(spans):
                         pieces.append(text[a:b])
                         if seeds is not None:
@@ -451,7 +451,7 @@ class BackTranslation(TextAugmenter):
         from .sentences import sentence_spans
 
         spans = sentence_spans(text, language) or [(0, len(text))]
-        fitted = self._fit(text, spans, hop, limit, level=0)
+        fitted = self._fit(text, spans, hop, limit, words_first=True)
         # Greedy packing of consecutive pieces (each count includes one </s>),
         # so the model sees whole groups of sentences rather than single ones.
         groups: list[list[tuple[int, int]]] = []
@@ -475,7 +475,7 @@ class BackTranslation(TextAugmenter):
         return out
 
     def _fit(
-        self, text: str, spans: list[tuple[int, int]], hop: Any, limit: int, level: int
+        self, text: str, spans: list[tuple[int, int]], hop: Any, limit: int, words_first: bool
     ) -> list[tuple[tuple[int, int], int]]:
         counts = hop.count_tokens([text[a:b] for a, b in spans])
         out: list[tuple[tuple[int, int], int]] = []
@@ -483,16 +483,23 @@ class BackTranslation(TextAugmenter):
             if count <= limit or b - a <= 1:
                 out.append(((a, b), count))
                 continue
-            if level == 0:
-                words = [(a + m.start(), a + m.end()) for m in _WORD_RE.finditer(text[a:b])]
-            else:
-                words = []
+            # A sentence too long is split at words; a word too long in halves.
+            words = (
+                [(a + m.start(), a + m.end()) for m in _WORD_RE.finditer(text[a:b])]
+                if words_first
+                else []
+            )
             if len(words) > 1:
-                out.extend(self._fit(text, words, hop, limit, level=1))
+                out.extend(self._fit(text, words, hop, limit, words_first=False))
             else:
                 mid = (a + b) // 2
-                out.extend(self._fit(text, [(a, mid), (mid, b)], hop, limit, level=2))
+                out.extend(self._fit(text, [(a, mid), (mid, b)], hop, limit, words_first=False))
         return out
+
+
+def _gaps(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The text between consecutive spans (the inverse of :func:`_join`)."""
+    return [text[b:a] for (_, b), (a, _) in itertools.pairwise(spans)]
 
 
 def _join(parts: list[str], seps: list[str]) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import TextAugmenter, check_fraction, check_int, register
+from ..core import Params, TextAugmenter, check_fraction, check_int, register
 from .tokenize import insert_words, word_spans
 from .wordsources import (
     ENGLISH_STOPWORDS,
@@ -43,8 +43,6 @@ __all__ = [
     "WordSource",
     "n_insertions",
 ]
-
-Params = dict[str, Any]
 
 
 def n_insertions(n_words: int, rate: float, min_words: int, max_words: int | None) -> int:

@@ -155,14 +155,14 @@ def is_word(s: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def _is_word_cached(s: str) -> bool:
+    spans = word_spans(s)
     pos = 0
-    for a, b in word_spans(s):
+    for a, b in spans:
         if a != pos:
             return False
         pos = b
     if pos != len(s):
         return False
-    spans = word_spans(s)
     # More than one word is only allowed for space-less scripts: "ab" is one
     # word anyway, so several words mean CJK characters.
     return len(spans) == 1 or all(is_cjk_char(s[a]) for a, _ in spans)
