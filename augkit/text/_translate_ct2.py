@@ -53,12 +53,10 @@ def _fingerprint(model: str) -> dict[str, Any]:
     local = Path(model).expanduser()
     if not local.is_dir():
         return {"hub": model}
-    files = sorted(p for p in local.rglob("*") if p.is_file())
+    stats = [(p, p.stat()) for p in sorted(local.rglob("*")) if p.is_file()]
     return {
         "dir": str(local.resolve()),
-        "files": [
-            [str(p.relative_to(local)), p.stat().st_size, p.stat().st_mtime_ns] for p in files
-        ],
+        "files": [[str(p.relative_to(local)), st.st_size, st.st_mtime_ns] for p, st in stats],
     }
 
 
@@ -79,7 +77,9 @@ def converted_model(model: str, quantization: str | None) -> Path:
     target = cache_dir() / "ctranslate2" / f"{stem}-{quantization or 'float32'}-{digest}"
 
     def convert(tmp: Path) -> None:
-        source = str(Path(model).expanduser().resolve()) if Path(model).is_dir() else model
+        local = Path(model).expanduser()
+        # The same test as _fingerprint's: "~/models/x" is a directory, not a hub name.
+        source = str(local.resolve()) if local.is_dir() else model
         converter = ctranslate2.converters.TransformersConverter(source)
         with quiet_sacremoses():
             converter.convert(str(tmp), quantization=quantization, force=True)

@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import threading
 import warnings
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -601,10 +602,14 @@ class MaskedLM(WordSource):
         size = int(out.weight.shape[0]) if out is not None else int(model.config.vocab_size)
         key = (id(tok), str(device), size)
         with _vocab_lock:
-            vocab = _vocab_cache.get(key)
-            if vocab is None:
+            entry = _vocab_cache.get(key)
+            # The weak reference guards against a new tokenizer reusing the
+            # id of one dropped by clear_model_cache().
+            if entry is not None and entry[0]() is tok:
+                vocab = entry[1]
+            else:
                 vocab = _whole_words(tok, device, size)
-                _vocab_cache[key] = vocab
+                _vocab_cache[key] = (weakref.ref(tok), vocab)
         if tok.mask_token_id is None:
             raise ModelUnavailableError(f"{self.model!r} has no mask token: not a fill-mask model")
         return model, tok, vocab
@@ -668,7 +673,7 @@ class MaskedLM(WordSource):
         return [vocab.words[int(c)] for c in choice]
 
 
-_vocab_cache: dict[tuple[int, str, int], _Vocab] = {}
+_vocab_cache: dict[tuple[int, str, int], tuple[weakref.ref[Any], _Vocab]] = {}
 _vocab_lock = threading.Lock()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,20 @@ def test_pickles_and_runs_in_a_pipeline(ct2_op: Any) -> None:
     out = pipe.augment_batch(SHORT, seed=3)
     assert out == again.augment_batch(SHORT, seed=3)
     assert out == [pipe.augment(x, seed=3, index=i) for i, x in enumerate(SHORT)]
+
+
+def test_home_relative_model_directory_converts(
+    marian_dir: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "~/models/m" is a local directory: it must be converted from there, not
+    # looked up on the hub (the fingerprint and the converter once disagreed).
+    from augkit.text._translate_ct2 import converted_model
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "m").symlink_to(marian_dir, target_is_directory=True)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("AUGKIT_CACHE", str(tmp_path / "cache"))  # a conversion, not a cache hit
+    path = converted_model("~/models/m", "int8")
+    assert (path / "model.bin").is_file()
+    source = json.loads((path / "augkit-source.json").read_text())["source"]
+    assert source["dir"] == str(Path(marian_dir).resolve())
