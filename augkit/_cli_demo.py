@@ -56,9 +56,12 @@ def _say(line: str = "") -> None:
 # --------------------------------------------------------------------------- text
 
 
+_SAMPLE_TEXTS = resources.files("augkit") / "data" / "sample_texts.jsonl"
+
+
 def _sample_texts() -> list[dict[str, Any]]:
-    data = resources.files("augkit") / "data" / "sample_texts.jsonl"
-    return [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line]
+    text = _SAMPLE_TEXTS.read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line]
 
 
 def _text_ops(
@@ -118,7 +121,7 @@ def _text_ops(
     return ops, skipped
 
 
-def _demo_texts(out: Path, seed: int, ops: list[Any]) -> None:
+def _demo_texts(out: Path, seed: int, ops: list[Any], originals: list[dict[str, Any]]) -> None:
     from .corpus import augment_corpus
 
     pipe = markov_pipeline(ops)
@@ -126,8 +129,7 @@ def _demo_texts(out: Path, seed: int, ops: list[Any]) -> None:
     _say(pipe.describe())
     _say()
     target = out / "texts.jsonl"
-    with resources.as_file(resources.files("augkit") / "data" / "sample_texts.jsonl") as src:
-        originals = _sample_texts()
+    with resources.as_file(_SAMPLE_TEXTS) as src:
         augment_corpus(
             src,
             target,
@@ -162,17 +164,16 @@ def _demo_texts(out: Path, seed: int, ops: list[Any]) -> None:
 # --------------------------------------------------------------------------- image
 
 
-class _ReplayTrace(BaseAugmenter):
-    """Re-applies one recorded pipeline path; lets the preview grid show Markov samples."""
+class _Fixed(BaseAugmenter):
+    """Returns an output computed already; lets the preview grid show Markov samples."""
 
     modality = "image"
 
-    def __init__(self, pipeline: Pipeline, trace: Trace) -> None:
-        self.pipeline = pipeline
-        self.trace = trace
+    def __init__(self, output: Any) -> None:
+        self.output = output
 
     def apply(self, x: Any, params: Params) -> Any:
-        return self.pipeline.replay(x, self.trace)
+        return self.output
 
 
 def _demo_image(out: Path, seed: int) -> None:
@@ -210,7 +211,7 @@ def _demo_image(out: Path, seed: int) -> None:
         )
         _say(f"  trace:  {format_trace(trace)}")
         caption = " > ".join(s.op.replace("random_resized_crop", "rrc") for s in trace.steps)
-        tiles.append((f"#{k} {caption or 'unchanged'}", _ReplayTrace(pipe, trace)))
+        tiles.append((f"#{k} {caption or 'unchanged'}", _Fixed(result)))
         lines.append(json.dumps({"sample": k, "trace": trace.to_dict()}))
     tiles += [(op.name, op) for op in ops]
     grid = save_preview_grid(item, tiles, out / "image_grid.png", seed=seed)
@@ -240,13 +241,13 @@ def run_demo(
     out.mkdir(parents=True, exist_ok=True)
     _say(f"augkit demo (seed {seed}); results go to {out}")
     _say()
-    texts = [r["text"] for r in _sample_texts()]
-    ops, skipped = _text_ops(texts, marian_dir, mlm_dir, pivot)
+    samples = _sample_texts()
+    ops, skipped = _text_ops([r["text"] for r in samples], marian_dir, mlm_dir, pivot)
     for line in skipped:
         _say(f"skipped: {line}")
     _say()
     if ops:
-        _demo_texts(out, seed, ops)
+        _demo_texts(out, seed, ops, samples)
     else:
         _say("skipped: the text demo (no text operator could be set up)")
     _say()

@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from .core import AugkitError, ConfigError
+from .corpus import FORMATS, BadRecord, augment_corpus, detect_format, read_records, text_pipeline
+from .pipeline import Pipeline
+from .trace import Trace
 
 __all__ = ["CommandError", "load_pipeline", "main"]
 
@@ -49,13 +52,11 @@ def _import_plugins(modules: Sequence[str]) -> None:
             raise CommandError(f"--import {name}: cannot import it ({exc})") from None
 
 
-def load_pipeline(path: str | Path) -> Any:
+def load_pipeline(path: str | Path) -> Pipeline:
     """Read and validate a pipeline config (YAML, or JSON for ``*.json``).
 
     Every problem becomes a :class:`~augkit.ConfigError` that names the file.
     """
-    from .pipeline import Pipeline
-
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -71,10 +72,8 @@ def load_pipeline(path: str | Path) -> Any:
         if p.suffix.lower() == ".json":
             return Pipeline.from_json(text)
         return Pipeline.from_yaml(text)
-    except ConfigError as exc:
-        raise ConfigError(f"invalid config {str(p)!r}: {exc}") from None
     except (ValueError, TypeError, KeyError) as exc:
-        # Operator constructors validate their parameters with ValueError/TypeError.
+        # ConfigError is a ValueError; operator constructors raise ValueError/TypeError.
         raise ConfigError(f"invalid config {str(p)!r}: {exc}") from None
     except ImportError as exc:
         raise ConfigError(
@@ -136,8 +135,6 @@ def _err(msg: str) -> None:
 
 
 def cmd_augment(args: argparse.Namespace) -> int:
-    from .corpus import augment_corpus
-
     _import_plugins(args.imports)
     pipeline = load_pipeline(args.config)
     field = args.field or pipeline.key or "text"
@@ -182,8 +179,6 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from .corpus import BadRecord, detect_format, read_records, text_pipeline
-
     _import_plugins(args.imports)
     loaded = load_pipeline(args.config)
     field = args.field or loaded.key or "text"
@@ -221,28 +216,56 @@ def cmd_replay(args: argparse.Namespace) -> int:
     for item in read_records(args.input, fmt, field):
         if item.index in need and not isinstance(item, BadRecord):
             texts[item.index] = item.text
-    mismatches = 0
     for number, rec in selected:
-        i = int(rec["source_index"])
-        if i not in texts:
+        if (i := int(rec["source_index"])) not in texts:
             raise CommandError(f"{out_path}:{number}: the input has no usable record {i}")
+    sources = [texts[int(rec["source_index"])] for _, rec in selected]
+    results = _replay_all(pipeline, out_path, selected, sources)
+    mismatches = 0
+    for (number, rec), source, replayed in zip(selected, sources, results):
+        i = int(rec["source_index"])
         trace = rec["trace"]
-        try:
-            replayed = texts[i] if trace is None else pipeline.replay(texts[i], trace)
-        except (AugkitError, ValueError, TypeError) as exc:
-            raise CommandError(f"{out_path}:{number}: cannot replay this trace: {exc}") from None
         ok = replayed == rec[field]
         mismatches += not ok
         if wanted is not None or not ok:
-            ops = "original" if trace is None else " -> ".join(s["op"] for s in trace["steps"])
+            ops = "original" if trace is None else " -> ".join(Trace.from_dict(trace).ops)
             print(f"line {number}: source {i}, variant {rec['variant']}: {ops or 'no-op'}")
-            print(f"  input:    {texts[i]!r}")
+            print(f"  input:    {source!r}")
             print(f"  replayed: {replayed!r}")
             if not ok:
                 print(f"  recorded: {rec[field]!r}  <- MISMATCH")
     status = "all match" if not mismatches else f"{mismatches} mismatch(es)"
     print(f"replayed {len(selected)} record(s): {status}")
     return EXIT_OK if not mismatches else EXIT_INTERNAL
+
+
+def _replay_all(
+    pipeline: Pipeline,
+    out_path: Path,
+    selected: list[tuple[int, dict[str, Any]]],
+    sources: list[str],
+) -> list[str]:
+    """Every selected record replayed (originals as they are), batched by step and operator."""
+    results = list(sources)
+    todo = [j for j, (_, rec) in enumerate(selected) if rec["trace"] is not None]
+    try:
+        outs = pipeline.replay_batch(
+            [sources[j] for j in todo], [selected[j][1]["trace"] for j in todo]
+        )
+    except (AugkitError, ValueError, TypeError):
+        # Replay one by one to name the line whose trace fails.
+        for j in todo:
+            number, rec = selected[j]
+            try:
+                pipeline.replay(sources[j], rec["trace"])
+            except (AugkitError, ValueError, TypeError) as exc:
+                raise CommandError(
+                    f"{out_path}:{number}: cannot replay this trace: {exc}"
+                ) from None
+        raise
+    for j, out in zip(todo, outs):
+        results[j] = out
+    return results
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -314,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip bad records with a warning (default: stop before writing anything)",
     )
-    aug.add_argument("--format", choices=["jsonl", "csv", "tsv", "txt"], help="input format")
+    aug.add_argument("--format", choices=FORMATS, help="input format")
     aug.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
     aug.add_argument(
         "--restart", action="store_true", help="discard an interrupted run's files, start over"
@@ -337,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--input", required=True, help="the input file given to augment")
     rep.add_argument("-c", "--config", required=True, help="the config given to augment")
     rep.add_argument("--field", help="text field (as given to augment)")
-    rep.add_argument("--format", choices=["jsonl", "csv", "tsv", "txt"], help="input format")
+    rep.add_argument("--format", choices=FORMATS, help="input format")
     rep.add_argument("--lines", help="only these 1-based OUTPUT lines, e.g. 1,5-8 (and show them)")
     rep.set_defaults(func=cmd_replay)
 

@@ -53,12 +53,13 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from .core import AugkitError, ModelUnavailableError, check_int
+from .core import AugkitError, check_int
 from .pipeline import Pipeline
 
 __all__ = [
@@ -162,9 +163,9 @@ def read_records(
         raise InputError(f"unknown input format {fmt!r}")
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def _open_input(path: Path, mode: str = "rb", **kwargs: Any) -> IO[Any]:
     try:
-        return path.open("rb")
+        return path.open(mode, **kwargs)
     except FileNotFoundError:
         raise InputError(f"input file {str(path)!r} does not exist") from None
     except IsADirectoryError:
@@ -176,7 +177,7 @@ def _open_binary(path: Path) -> IO[bytes]:
 def _read_lines(
     path: Path, fmt: str, field: str, label_field: str | None
 ) -> Iterator[Record | BadRecord]:
-    with _open_binary(path) as f:
+    with _open_input(path) as f:
         for number, raw in enumerate(f):
             line = number + 1
             if number == 0 and raw.startswith(b"\xef\xbb\xbf"):
@@ -234,15 +235,7 @@ def _json_type(value: Any) -> str:
 def _read_csv(
     path: Path, delimiter: str, field: str, label_field: str | None
 ) -> Iterator[Record | BadRecord]:
-    try:
-        f = path.open("r", encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise InputError(f"input file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise InputError(f"input {str(path)!r} is a directory, not a file") from None
-    except OSError as exc:
-        raise InputError(f"cannot read input {str(path)!r}: {exc.strerror or exc}") from None
-    with f:
+    with _open_input(path, "r", encoding="utf-8-sig", newline="") as f:
         reader = csv.DictReader(f, delimiter=delimiter)
         try:
             header = reader.fieldnames
@@ -290,7 +283,7 @@ def scan_input(
     """
     p = Path(path)
     digest = hashlib.sha256()
-    with _open_binary(p) as f:
+    with _open_input(p) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     good = 0
@@ -541,23 +534,14 @@ def augment_corpus(
             )
         _run(
             f,
-            in_path,
-            fmt,
-            field,
-            label_field,
-            pipeline,
-            n=n,
-            seed=seed,
+            read_records(in_path, fmt, field, label_field),
+            _Variants(pipeline, n, seed, field, label_field, keep_original, skip_bad, kind, say),
             batch_size=batch_size,
-            keep_original=keep_original,
-            skip_bad=skip_bad,
             state=state,
             fp=fp,
             progress_path=progress_path,
             summary=summary,
             total=scan.records,
-            kind=kind,
-            say=say,
             progress_bar=progress_bar,
         )
         _write_json_atomic(progress_path, _progress(fp, state, complete=True))
@@ -619,62 +603,37 @@ def _load_progress(path: Path, fp: dict[str, Any], restart: bool) -> dict[str, A
 
 
 def _batches(
-    in_path: Path,
-    fmt: str,
-    field: str,
-    label_field: str | None,
-    start: int,
-    batch_size: int,
-) -> Iterator[tuple[list[Record], int, int]]:
-    """``(good records, records consumed, next index)`` per batch, from index ``start``."""
-    batch: list[Record] = []
-    consumed = 0
-    for rec in read_records(in_path, fmt, field, label_field):
-        if rec.index < start or isinstance(rec, BadRecord):
-            continue
-        batch.append(rec)
-        consumed += 1
-        if len(batch) == batch_size:
-            yield batch, consumed, rec.index + 1
-            batch, consumed = [], 0
-    if batch:
-        yield batch, consumed, batch[-1].index + 1
+    records: Iterable[Record | BadRecord], start: int, batch_size: int
+) -> Iterator[list[Record]]:
+    """The good records from index ``start`` on, ``batch_size`` at a time."""
+    good = (r for r in records if isinstance(r, Record) and r.index >= start)
+    while batch := list(islice(good, batch_size)):
+        yield batch
 
 
 def _run(
     f: IO[bytes],
-    in_path: Path,
-    fmt: str,
-    field: str,
-    label_field: str | None,
-    pipeline: Pipeline,
+    records: Iterable[Record | BadRecord],
+    variants: _Variants,
     *,
-    n: int,
-    seed: int,
     batch_size: int,
-    keep_original: bool,
-    skip_bad: bool,
     state: dict[str, Any],
     fp: dict[str, Any],
     progress_path: Path,
     summary: Summary,
     total: int,
-    kind: str,
-    say: Callable[[str], None],
     progress_bar: bool,
 ) -> None:
-    variants = _Variants(pipeline, n, seed, field, label_field, keep_original, skip_bad, kind, say)
     bar = _bar(total, int(state["records"]), progress_bar)
     try:
-        for batch, consumed, next_index in _batches(
-            in_path, fmt, field, label_field, int(state["next_index"]), batch_size
-        ):
+        for batch in _batches(records, int(state["next_index"]), batch_size):
+            consumed = len(batch)
             lines = variants.batch(batch, summary)
             data = "".join(lines).encode("utf-8")
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-            state["next_index"] = next_index
+            state["next_index"] = batch[-1].index + 1
             state["records"] += consumed
             state["lines"] += len(lines)
             state["bytes"] += len(data)
@@ -748,7 +707,7 @@ class _Variants:
                     )
                     for v in range(self.n)
                 ]
-            except (AugkitError, ImportError, ModelUnavailableError):
+            except (AugkitError, ImportError):
                 raise
             except Exception as exc:
                 bad = BadRecord(

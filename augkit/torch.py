@@ -39,6 +39,7 @@ epoch ``e * k + v``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 import torch
@@ -254,15 +255,7 @@ class AugmentedDataset(_EpochAugmented, Dataset[Any]):
         Equal to ``[self[i] for i in indices]``, by the pipeline's guarantee
         that batched and per-item execution agree.
         """
-        n = len(self)
-        idx = [_index(i, n) for i in indices]
-        getitems = getattr(self.dataset, "__getitems__", None)
-        items = list(getitems(idx)) if callable(getitems) else [self.dataset[i] for i in idx]
-        if len(items) != len(idx):
-            raise RuntimeError(
-                f"the wrapped dataset's __getitems__ returned {len(items)} items for "
-                f"{len(idx)} indices"
-            )
+        idx, items = _get_many(self.dataset, indices)
         return self._aug.many(items, self.epoch, idx)
 
     def __repr__(self) -> str:
@@ -279,6 +272,19 @@ def _index(index: Any, n: int) -> int:
     if not 0 <= i < n:
         raise IndexError(f"index {index} is out of range for a dataset of {n} items")
     return i
+
+
+def _get_many(dataset: Any, indices: Sequence[int]) -> tuple[list[int], list[Any]]:
+    """Validated indices and the items there, through ``__getitems__`` where there is one."""
+    n = len(dataset)
+    idx = [_index(i, n) for i in indices]
+    getitems = getattr(dataset, "__getitems__", None)
+    items = list(getitems(idx)) if callable(getitems) else [dataset[i] for i in idx]
+    if len(items) != len(idx):
+        raise RuntimeError(
+            f"the wrapped dataset's __getitems__ returned {len(items)} items for {len(idx)} indices"
+        )
+    return idx, items
 
 
 def _worker() -> tuple[int, int]:
@@ -341,16 +347,12 @@ class AugmentedIterableDataset(_EpochAugmented, IterableDataset[Any]):
 
     def __iter__(self) -> Iterator[Any]:
         epoch = self.epoch
-        chunk: list[tuple[int, Any]] = []
-        for pair in _indexed_stream(self.dataset, self.shard):
-            if self.chunk_size == 1:
-                yield self._aug.one(pair[1], epoch, pair[0])
-                continue
-            chunk.append(pair)
-            if len(chunk) == self.chunk_size:
-                yield from self._aug.many([p[1] for p in chunk], epoch, [p[0] for p in chunk])
-                chunk = []
-        if chunk:
+        pairs = _indexed_stream(self.dataset, self.shard)
+        if self.chunk_size == 1:
+            for index, item in pairs:
+                yield self._aug.one(item, epoch, index)
+            return
+        while chunk := list(islice(pairs, self.chunk_size)):
             yield from self._aug.many([p[1] for p in chunk], epoch, [p[0] for p in chunk])
 
 
@@ -370,10 +372,7 @@ class WithIndex(Dataset[tuple[int, Any]]):
         return i, self.dataset[i]
 
     def __getitems__(self, indices: Sequence[int]) -> list[tuple[int, Any]]:
-        n = len(self)
-        idx = [_index(i, n) for i in indices]
-        getitems = getattr(self.dataset, "__getitems__", None)
-        items = list(getitems(idx)) if callable(getitems) else [self.dataset[i] for i in idx]
+        idx, items = _get_many(self.dataset, indices)
         return list(zip(idx, items))
 
 
