@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import BaseAugmenter, Params
+from .core import AugkitError, BaseAugmenter, Params
 from .pipeline import Pipeline
 from .trace import Trace
 
@@ -238,7 +238,12 @@ def run_demo(
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     marian_dir = marian_dir or os.environ.get("AUGKIT_MARIAN_DIR") or None
     mlm_dir = mlm_dir or os.environ.get("AUGKIT_MLM_DIR") or None
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a user error (a file of that name, no permission): exit 2
+        raise AugkitError(
+            f"--out {str(out)!r}: cannot create the folder ({exc.strerror})"
+        ) from None
     _say(f"augkit demo (seed {seed}); results go to {out}")
     _say()
     samples = _sample_texts()

@@ -115,6 +115,18 @@ def test_demo_reports_a_missing_model_directory(
     assert any("no_mlm" in s for s in skipped)
 
 
+def test_demo_output_path_that_is_a_file_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from augkit.cli import main
+
+    blocker = tmp_path / "out"
+    blocker.write_text("not a folder")
+    assert main(["demo", "--out", str(blocker / "demo")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the folder" in err and "Traceback" not in err
+
+
 # ----------------------------------------------------------------- example configs
 
 
