@@ -475,7 +475,9 @@ def operator_from_dict(config: Mapping[str, Any]) -> BaseAugmenter:
         raise ConfigError(f"'params' of operator {config['type']!r} must be a mapping")
     try:
         return cls(**params)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
+        # Constructors validate with ValueError/TypeError; from a config either
+        # is a bad config, as Pipeline.from_dict promises.
         raise ConfigError(f"bad parameters for operator {config['type']!r}: {exc}") from None
 
 
