@@ -124,22 +124,17 @@ def check_image(x: Any, what: str = "image", *, reject_nan: bool = False) -> str
     kind = image_kind(x, what)
     if kind == NUMPY:
         _check_numpy(x, what)
-        if reject_nan and x.dtype.kind == "f" and np.isnan(x).any():
-            raise ValueError(
-                f"{what} contains NaN (nan_policy='raise'; use nan_policy='propagate' to allow it)"
-            )
+        has_nan = reject_nan and x.dtype.kind == "f" and bool(np.isnan(x).any())
     elif kind == TORCH:
         _check_tensor(x, what)
-        if reject_nan and x.is_floating_point() and bool(x.isnan().any()):
-            raise ValueError(
-                f"{what} contains NaN (nan_policy='raise'; use nan_policy='propagate' to allow it)"
-            )
+        has_nan = reject_nan and x.is_floating_point() and bool(x.isnan().any())
     else:
         _check_pil(x, what)
-        if reject_nan and x.mode == "F" and np.isnan(np.asarray(x)).any():
-            raise ValueError(
-                f"{what} contains NaN (nan_policy='raise'; use nan_policy='propagate' to allow it)"
-            )
+        has_nan = reject_nan and x.mode == "F" and bool(np.isnan(np.asarray(x)).any())
+    if has_nan:
+        raise ValueError(
+            f"{what} contains NaN (nan_policy='raise'; use nan_policy='propagate' to allow it)"
+        )
     return kind
 
 
@@ -175,25 +170,23 @@ def pil_from_numpy(arr: np.ndarray, like: Any) -> Any:
 # --------------------------------------------------------------------------- fill
 
 
+def _finite(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return v
+
+
 def normalize_fill(name: str, value: Any) -> float | tuple[float, ...]:
     """A fill value as given by the user: one number, or one number per channel."""
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        v = float(value)
-        if not math.isfinite(v):
-            raise ValueError(f"{name} must be finite, got {value!r}")
-        return v
+        return _finite(name, value)
     if isinstance(value, Sequence) and not isinstance(value, str):
         if len(value) == 0:
             raise ValueError(f"{name} must be a number or a non-empty sequence of numbers")
-        out = []
-        for i, v in enumerate(value):
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-                raise TypeError(f"{name}[{i}] must be a number, got {type(v).__name__}")
-            f = float(v)
-            if not math.isfinite(f):
-                raise ValueError(f"{name}[{i}] must be finite, got {v!r}")
-            out.append(f)
-        return tuple(out)
+        return tuple(_finite(f"{name}[{i}]", v) for i, v in enumerate(value))
     raise TypeError(f"{name} must be a number or a sequence of numbers, got {type(value).__name__}")
 
 

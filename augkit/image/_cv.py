@@ -51,11 +51,7 @@ _NEAREST_VIEW: dict[np.dtype[Any], np.dtype[Any]] = {
     np.dtype(np.float16): np.dtype(np.uint16),
     np.dtype(np.uint32): np.dtype(np.int32),
 }
-_FLIP_NATIVE = _NEAREST_NATIVE | {
-    np.dtype(np.bool_),
-    np.dtype(np.float16),
-    np.dtype(np.uint32),
-}
+_FLIP_NATIVE = _NEAREST_NATIVE | frozenset(_NEAREST_VIEW)
 _MAX_CHANNELS = 4
 
 
@@ -82,9 +78,9 @@ def _fill_in_dtype(fill: tuple[float, ...], dtype: np.dtype, view: np.dtype) -> 
 
 def _chunked(fn: Any, img: np.ndarray, fill: tuple[float, ...]) -> np.ndarray:
     """Run ``fn(chunk, chunk_fill)`` on groups of at most four channels and restack."""
-    c = img.shape[2]
-    if c <= _MAX_CHANNELS:
+    if img.ndim == 2 or img.shape[2] <= _MAX_CHANNELS:
         return _restore(fn(img, fill), img)
+    c = img.shape[2]
     parts = []
     for s in range(0, c, _MAX_CHANNELS):
         part = img[:, :, s : s + _MAX_CHANNELS]
@@ -118,6 +114,30 @@ def fill_array(fill: tuple[float, ...], dtype: np.dtype) -> np.ndarray:
     return arr.astype(dtype)
 
 
+def _nearest_work(img: np.ndarray) -> tuple[np.ndarray, np.dtype]:
+    """``img`` in a dtype that OpenCV moves exactly with nearest-neighbour, and that dtype."""
+    dtype = img.dtype
+    if dtype in _NEAREST_NATIVE:
+        return img, dtype
+    if dtype in _NEAREST_VIEW:
+        view = _NEAREST_VIEW[dtype]
+        return img.view(view), view
+    # 8-byte types: each pixel as two int32 words (moved together by nearest)
+    view = np.dtype(np.int32)
+    return np.ascontiguousarray(_as_hwc(img)).view(view), view
+
+
+def _from_view(out: np.ndarray, img: np.ndarray, view: np.dtype) -> np.ndarray:
+    """Undo :func:`_nearest_work` on a result: ``img``'s dtype and layout."""
+    dtype = img.dtype
+    if view == dtype:
+        return out
+    if dtype.itemsize != view.itemsize:
+        out = np.ascontiguousarray(out).view(dtype)
+        return out if img.ndim == 3 else out[:, :, 0]
+    return out.view(dtype)
+
+
 def _work_dtype(dtype: np.dtype) -> np.dtype:
     """The dtype OpenCV interpolates in for a dtype it cannot interpolate natively."""
     return np.dtype(np.float32) if dtype == np.float16 else np.dtype(np.float64)
@@ -140,34 +160,15 @@ def warp_affine(
     dtype = img.dtype
     dsize = (int(out_hw[1]), int(out_hw[0]))
     bmode = _BORDERS[border]
-    if interpolation == "nearest" or dtype.kind == "b":
-        flags = _INTERP["nearest"] | _WARP_INVERSE_MAP
-        if dtype in _NEAREST_NATIVE:
-            work, view = img, dtype
-        elif dtype in _NEAREST_VIEW:
-            view = _NEAREST_VIEW[dtype]
-            work = img.view(view)
-        else:  # 8-byte types: each pixel as two int32 words (moved together by nearest)
-            view = np.dtype(np.int32)
-            hwc = np.ascontiguousarray(_as_hwc(img))
-            work = hwc.view(view)
-        vfill = _fill_in_dtype(fill, dtype, view)
+    nearest = interpolation == "nearest" or dtype.kind == "b"
+    flags = _INTERP["nearest" if nearest else interpolation] | _WARP_INVERSE_MAP
 
-        def run(part: np.ndarray, f: tuple[float, ...]) -> np.ndarray:
-            return _warp(cv, part, inverse, dsize, flags, bmode, f)
+    def run(part: np.ndarray, f: tuple[float, ...]) -> np.ndarray:
+        return _warp(cv, part, inverse, dsize, flags, bmode, f)
 
-        if work.ndim == 2:
-            out = run(work, vfill)
-        else:
-            out = _chunked(run, work, vfill)
-        if view != dtype:
-            if dtype.itemsize != view.itemsize:
-                out = np.ascontiguousarray(out).view(dtype)
-                return out if img.ndim == 3 else out[:, :, 0]
-            out = out.view(dtype)
-        return out
-
-    flags = _INTERP[interpolation] | _WARP_INVERSE_MAP
+    if nearest:
+        work, view = _nearest_work(img)
+        return _from_view(_chunked(run, work, _fill_in_dtype(fill, dtype, view)), img, view)
     work = img if dtype in _SMOOTH_NATIVE else img.astype(_work_dtype(dtype))
     if interpolation == "bicubic" and border == "reflect" and 1 in work.shape[:2]:
         # OpenCV 5.0 never returns from a bicubic REFLECT_101 warp of an image one
@@ -176,12 +177,7 @@ def warp_affine(
         # its index, so the same inverse map applies.
         work = np.repeat(work, 2, axis=0) if work.shape[0] == 1 else work
         work = np.repeat(work, 2, axis=1) if work.shape[1] == 1 else work
-
-    def run_s(part: np.ndarray, f: tuple[float, ...]) -> np.ndarray:
-        return _warp(cv, part, inverse, dsize, flags, bmode, f)
-
-    out = run_s(work, fill) if work.ndim == 2 else _chunked(run_s, work, fill)
-    return _cast_back(out, dtype)
+    return _cast_back(_chunked(run, work, fill), dtype)
 
 
 # cvtColor's RGB <-> RGBA conversions exist for these depths.
@@ -227,35 +223,17 @@ def resize(img: np.ndarray, out_hw: tuple[int, int], interpolation: str) -> np.n
     cv = cv2()
     dtype = img.dtype
     dsize = (int(out_hw[1]), int(out_hw[0]))
-    if interpolation == "nearest" or dtype.kind == "b":
-        flag = _NEAREST_EXACT
-        if dtype in _NEAREST_NATIVE:
-            work, view = img, dtype
-        elif dtype in _NEAREST_VIEW:
-            view = _NEAREST_VIEW[dtype]
-            work = img.view(view)
-        else:
-            view = np.dtype(np.int32)
-            work = np.ascontiguousarray(_as_hwc(img)).view(view)
+    nearest = interpolation == "nearest" or dtype.kind == "b"
+    flag = _NEAREST_EXACT if nearest else _INTERP[interpolation]
 
-        def run(part: np.ndarray, f: tuple[float, ...]) -> np.ndarray:
-            return cv.resize(part, dsize, interpolation=flag)  # type: ignore[no-any-return]
-
-        out = run(work, ()) if work.ndim == 2 else _chunked(run, work, (0.0,) * work.shape[2])
-        if view != dtype:
-            if dtype.itemsize != view.itemsize:
-                out = np.ascontiguousarray(out).view(dtype)
-                return out if img.ndim == 3 else out[:, :, 0]
-            out = out.view(dtype)
-        return out
-    flag = _INTERP[interpolation]
-    work = img if dtype in _SMOOTH_NATIVE else img.astype(_work_dtype(dtype))
-
-    def run_s(part: np.ndarray, f: tuple[float, ...]) -> np.ndarray:
+    def run(part: np.ndarray, f: tuple[float, ...]) -> np.ndarray:
         return cv.resize(part, dsize, interpolation=flag)  # type: ignore[no-any-return]
 
-    out = run_s(work, ()) if work.ndim == 2 else _chunked(run_s, work, (0.0,) * work.shape[2])
-    return _cast_back(out, dtype)
+    if nearest:
+        work, view = _nearest_work(img)
+        return _from_view(_chunked(run, work, ()), img, view)
+    work = img if dtype in _SMOOTH_NATIVE else img.astype(_work_dtype(dtype))
+    return _cast_back(_chunked(run, work, ()), dtype)
 
 
 def flip(img: np.ndarray, axis: int) -> np.ndarray:
@@ -291,22 +269,14 @@ def crop(
     left: int,
     height: int,
     width: int,
-    fill: tuple[float, ...] | None,
-    copy: bool,
+    fill: tuple[float, ...],
 ) -> np.ndarray:
-    """The window ``[top, top+height) x [left, left+width)`` of ``img``.
+    """A new array holding the window ``[top, top+height) x [left, left+width)`` of ``img``.
 
-    Inside the image this is a slice (a view unless ``copy``); a window that
-    reaches outside is filled with ``fill`` there (``fill=None`` forbids it).
+    For windows that reach outside the image (padding): what lies outside is
+    ``fill``. Windows inside the image are plain slices, taken by the caller.
     """
     h, w = img.shape[:2]
-    if top >= 0 and left >= 0 and top + height <= h and left + width <= w:
-        view = img[top : top + height, left : left + width]
-        return contiguous_copy(view) if copy else view
-    if fill is None:  # pragma: no cover - the operators check sizes first
-        raise ValueError(
-            f"crop window {height}x{width} at ({top}, {left}) leaves the {h}x{w} image"
-        )
     shape = (height, width, *img.shape[2:])
     out = np.empty(shape, dtype=img.dtype)
     out[...] = fill_array(fill[:1] if img.ndim == 2 else fill, img.dtype)

@@ -128,6 +128,14 @@ def _check_boxes(p: np.ndarray, raw: np.ndarray, fmt: str, hw: tuple[int, int]) 
             )
 
 
+def _boxes_in(boxes: Any, fmt: str, hw: tuple[int, int]) -> tuple[np.ndarray, Any]:
+    """Validated boxes as pascal_voc corners, and the rest of each row."""
+    raw, extras = _split(boxes, 4, "bboxes")
+    p = _to_pascal(raw, fmt, hw)
+    _check_boxes(p, raw, fmt, hw)
+    return p, extras
+
+
 def transform_boxes(
     boxes: Any,
     fmt: str,
@@ -137,9 +145,7 @@ def transform_boxes(
     min_visibility: float,
 ) -> Any:
     """Boxes of an input image mapped by ``matrix`` (continuous coordinates) and filtered."""
-    raw, extras = _split(boxes, 4, "bboxes")
-    p = _to_pascal(raw, fmt, in_hw)
-    _check_boxes(p, raw, fmt, in_hw)
+    p, extras = _boxes_in(boxes, fmt, in_hw)
     p = np.clip(p, 0.0, [in_hw[1], in_hw[0], in_hw[1], in_hw[0]])
     if len(p) == 0:
         return _join(p, extras, np.zeros(0, dtype=bool), boxes)
@@ -193,6 +199,16 @@ def _check_keypoints(pts: np.ndarray, visible: np.ndarray, hw: tuple[int, int]) 
         )
 
 
+def _keypoints_in(
+    keypoints: Any, visible: Any, hw: tuple[int, int]
+) -> tuple[np.ndarray, Any, np.ndarray]:
+    """Validated keypoints, the rest of each row and the incoming visibility flags."""
+    pts, extras = _split(keypoints, 2, "keypoints")
+    vis = _visible_in(visible, len(pts))
+    _check_keypoints(pts, vis, hw)
+    return pts, extras, vis
+
+
 def transform_keypoints(
     keypoints: Any,
     visible: Any,
@@ -206,9 +222,7 @@ def transform_keypoints(
     Returns the keypoints and, for ``policy="mark"``, the visibility flags
     (ANDed with ``visible``, the flags the item already had).
     """
-    pts, extras = _split(keypoints, 2, "keypoints")
-    vis = _visible_in(visible, len(pts))
-    _check_keypoints(pts, vis, in_hw)
+    pts, extras, vis = _keypoints_in(keypoints, visible, in_hw)
     u = pts + 0.5
     x = matrix[0, 0] * u[:, 0] + matrix[0, 1] * u[:, 1] + matrix[0, 2] - 0.5
     y = matrix[1, 0] * u[:, 0] + matrix[1, 1] * u[:, 1] + matrix[1, 2] - 0.5
@@ -225,9 +239,7 @@ def check_targets(item: Mapping[str, Any], hw: tuple[int, int], fmt: str) -> Non
     """Validate an item's boxes and keypoints against its image size."""
     boxes = item.get("bboxes")
     if boxes is not None:
-        raw, _ = _split(boxes, 4, "bboxes")
-        _check_boxes(_to_pascal(raw, fmt, hw), raw, fmt, hw)
+        _boxes_in(boxes, fmt, hw)
     kps = item.get("keypoints")
     if kps is not None:
-        pts, _ = _split(kps, 2, "keypoints")
-        _check_keypoints(pts, _visible_in(item.get(VISIBLE_KEY), len(pts)), hw)
+        _keypoints_in(kps, item.get(VISIBLE_KEY), hw)

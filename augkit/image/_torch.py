@@ -25,7 +25,6 @@ import numpy as np
 
 __all__ = ["crop", "flip", "resize", "warp_affine"]
 
-_MODES = {"nearest": "nearest", "bilinear": "bilinear", "bicubic": "bicubic"}
 _RESIZE_MODES = {
     "nearest": "nearest-exact",
     "bilinear": "bilinear",
@@ -126,7 +125,7 @@ def warp_affine(
     x = _as_nchw(t)
     n, c, hi, wi = x.shape
     dtype = x.dtype
-    mode = "nearest" if dtype == torch.bool else _MODES[interpolation]
+    mode = "nearest" if dtype == torch.bool else interpolation
     work = x.to(_work_dtype(torch, dtype))
     ho, wo = int(out_hw[0]), int(out_hw[1])
     folded = border in ("reflect", "wrap")

@@ -486,20 +486,6 @@ class _Crop(_Geometry):
         self.mask_fill = normalize_fill("mask_fill", mask_fill)
         self.copy = copy
 
-    def _crop_size(self) -> tuple[int, int]:
-        raise NotImplementedError
-
-    def _check_hw(self, hw: tuple[int, int]) -> None:
-        h, w = self._crop_size()
-        if not self.pad_if_needed and (h > hw[0] or w > hw[1]):
-            raise ValueError(
-                f"crop size {h}x{w} (height x width) is larger than the {hw[0]}x{hw[1]} image; "
-                "pass pad_if_needed=True to pad the image with fill"
-            )
-
-    def _window_fill(self, fill: Any, channels: int) -> tuple[float, ...] | None:
-        return fill_vector(fill, channels) if self.pad_if_needed else None
-
     def _image_interp_fill(self) -> tuple[str, Any]:
         return "nearest", self.fill
 
@@ -512,16 +498,13 @@ class _Crop(_Geometry):
         if top >= 0 and left >= 0 and top + h <= H and left + w <= W:
             view = a[top : top + h, left : left + w]
             return _cv.contiguous_copy(view) if self.copy else view
-        return _cv.crop(
-            a, top, left, h, w, self._checked_fill(fill, _channels_np(a), (H, W)), self.copy
-        )
+        return _cv.crop(a, top, left, h, w, self._checked_fill(fill, _channels_np(a), (H, W)))
 
     def _checked_fill(self, fill: Any, channels: int, hw: tuple[int, int]) -> tuple[float, ...]:
-        vec = self._window_fill(fill, channels)
-        if vec is None:
+        if not self.pad_if_needed:
             self._check_hw(hw)
             raise ValueError(f"crop window leaves the {hw[0]}x{hw[1]} image")
-        return vec
+        return fill_vector(fill, channels)
 
     def _tt(self, t: Any, params: Params, interpolation: str, fill: Any) -> Any:
         from . import _torch
@@ -557,8 +540,25 @@ class _FixedSizeCrop(_Crop):
         self._init_crop(pad_if_needed, fill, mask_fill, copy)
         self._init_targets(bbox_format, min_visibility, outside_keypoints, nan_policy)
 
-    def _crop_size(self) -> tuple[int, int]:
-        return self.size
+    def _check_hw(self, hw: tuple[int, int]) -> None:
+        h, w = self.size
+        if not self.pad_if_needed and (h > hw[0] or w > hw[1]):
+            raise ValueError(
+                f"crop size {h}x{w} (height x width) is larger than the {hw[0]}x{hw[1]} image; "
+                "pass pad_if_needed=True to pad the image with fill"
+            )
+
+    def _offset(self, rng: np.random.Generator, slack: int) -> int:
+        """Where the window starts along an axis the image exceeds by ``slack >= 0`` pixels."""
+        raise NotImplementedError
+
+    def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
+        H, W = self._size_of(x)
+        self._check_hw((H, W))
+        h, w = self.size
+        top = self._offset(rng, H - h) if H >= h else -((h - H) // 2)
+        left = self._offset(rng, W - w) if W >= w else -((w - W) // 2)
+        return {"top": top, "left": left, "height": h, "width": w}
 
 
 @register("random_crop")
@@ -572,26 +572,16 @@ class RandomCrop(_FixedSizeCrop):
     pixel of padding at the bottom / right.
     """
 
-    def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
-        H, W = self._size_of(x)
-        self._check_hw((H, W))
-        h, w = self.size
-        top = _randint(rng, H - h + 1) if H >= h else -((h - H) // 2)
-        left = _randint(rng, W - w + 1) if W >= w else -((w - W) // 2)
-        return {"top": top, "left": left, "height": h, "width": w}
+    def _offset(self, rng: np.random.Generator, slack: int) -> int:
+        return _randint(rng, slack + 1)
 
 
 @register("center_crop")
 class CenterCrop(_FixedSizeCrop):
     """The centred ``size`` window (odd leftovers go to the bottom / right); no randomness."""
 
-    def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
-        H, W = self._size_of(x)
-        self._check_hw((H, W))
-        h, w = self.size
-        top = (H - h) // 2 if H >= h else -((h - H) // 2)
-        left = (W - w) // 2 if W >= w else -((w - W) // 2)
-        return {"top": top, "left": left, "height": h, "width": w}
+    def _offset(self, rng: np.random.Generator, slack: int) -> int:
+        return slack // 2
 
 
 @register("random_resized_crop")
@@ -632,9 +622,6 @@ class RandomResizedCrop(_Crop):
         self.interpolation = check_choice("interpolation", interpolation, (*INTERPOLATIONS, "area"))
         self._init_crop(False, 0.0, 0.0, False)
         self._init_targets(bbox_format, min_visibility, outside_keypoints, nan_policy)
-
-    def _crop_size(self) -> tuple[int, int]:
-        return 1, 1
 
     def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
         H, W = self._size_of(x)

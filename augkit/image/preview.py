@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Augmenter, item_rng
+from ._arrays import is_pil
 
 __all__ = ["load_sample", "render_item", "save_preview_grid"]
 
@@ -63,7 +64,7 @@ def load_sample() -> dict[str, Any]:
 
 def _to_rgb(image: Any) -> np.ndarray:
     """An HxWx3 uint8 view of an operator's output (numpy, PIL or torch)."""
-    if hasattr(image, "mode") and hasattr(image, "size"):  # PIL
+    if is_pil(image):
         return np.asarray(image.convert("RGB"))
     if not isinstance(image, np.ndarray):  # torch CxHxW
         arr = image.detach().cpu().numpy()
@@ -82,7 +83,7 @@ def _labels(mask: Any) -> np.ndarray:
     """An HxW label array from a numpy (HxW / HxWxK), PIL or torch (HxW / KxHxW) mask."""
     if isinstance(mask, np.ndarray):
         return mask if mask.ndim == 2 else mask[:, :, 0]
-    if hasattr(mask, "mode"):  # PIL
+    if is_pil(mask):
         return np.asarray(mask)
     arr: np.ndarray = mask.detach().cpu().numpy()
     return arr if arr.ndim == 2 else arr[0]
