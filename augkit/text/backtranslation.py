@@ -42,6 +42,7 @@ from ..core import (
     check_number,
     register,
 )
+from .sentences import sentence_spans, strip_span
 
 __all__ = ["BACKENDS", "BackTranslation", "default_model_name"]
 
@@ -435,9 +436,9 @@ class BackTranslation(TextAugmenter):
         limit = max(4, min(self.max_input_tokens, hop.max_positions - _PACK_MARGIN))
         out: list[tuple[int, int]] = []
         for line in _LINE_RE.finditer(text):
-            a = line.start() + len(line.group()) - len(line.group().lstrip())
-            b = line.start() + len(line.group().rstrip())
-            if a < b:
+            span = strip_span(text, *line.span())
+            if span is not None:
+                a, b = span
                 out.extend(
                     (a + x, a + y) for x, y in self._split_line(text[a:b], hop, limit, language)
                 )
@@ -448,8 +449,6 @@ class BackTranslation(TextAugmenter):
         # possible leading "▁": short texts need no tokenizing to know they fit.
         if len(text.encode("utf-8")) + 4 <= limit or hop.count_tokens([text])[0] <= limit:
             return [(0, len(text))]
-        from .sentences import sentence_spans
-
         spans = sentence_spans(text, language) or [(0, len(text))]
         fitted = self._fit(text, spans, hop, limit, words_first=True)
         # Greedy packing of consecutive pieces (each count includes one </s>),

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..core import TextAugmenter, check_choice, check_fraction, check_int, register
+from .sentences import sentence_spans, strip_span
 
 __all__ = [
     "DEFAULT_SEPARATORS",
@@ -86,15 +87,13 @@ def split_chunks(
 @lru_cache(maxsize=4096)
 def _spans(text: str, unit: str, window_size: int, language: str) -> tuple[tuple[int, int], ...]:
     if unit == "sentence":
-        from .sentences import sentence_spans
-
         return tuple(sentence_spans(text, language))
     if unit == "paragraph":
         out: list[tuple[int, int]] = []
         pos = 0
         for m in [*_BLANK_LINE.finditer(text), None]:
             end = len(text) if m is None else m.start()
-            span = _strip_span(text, pos, end)
+            span = strip_span(text, pos, end)
             if span is not None:
                 out.append(span)
             if m is not None:
@@ -105,15 +104,6 @@ def _spans(text: str, unit: str, window_size: int, language: str) -> tuple[tuple
         (words[i][0], words[min(i + window_size, len(words)) - 1][1])
         for i in range(0, len(words), window_size)
     )
-
-
-def _strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:
-    piece = text[start:end]
-    stripped = piece.lstrip()
-    if not stripped:
-        return None
-    a = start + len(piece) - len(stripped)
-    return a, a + len(stripped.rstrip())
 
 
 @register("chunk_recombination")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["sentence_spans", "split_sentences"]
+__all__ = ["sentence_spans", "split_sentences", "strip_span"]
 
 
 @lru_cache(maxsize=1)
@@ -56,3 +56,13 @@ def sentence_spans(text: str, language: str = "en") -> list[tuple[int, int]]:
 def split_sentences(text: str, language: str = "en") -> list[str]:
     """The sentences of ``text``, each byte-identical to the input (see :func:`sentence_spans`)."""
     return [text[a:b] for a, b in sentence_spans(text, language)]
+
+
+def strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """``(start, end)`` narrowed to exclude surrounding whitespace; None if only whitespace."""
+    piece = text[start:end]
+    stripped = piece.lstrip()
+    if not stripped:
+        return None
+    a = start + len(piece) - len(stripped)
+    return a, a + len(stripped.rstrip())
