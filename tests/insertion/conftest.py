@@ -48,6 +48,7 @@ def tiny_mlm_dir() -> Path:
     import torch
 
     from augkit.testing.masked_lm import tiny_masked_lm
+    from tests.model_builds import build_seed
 
     torch.set_num_threads(1)
-    return tiny_masked_lm()
+    return tiny_masked_lm(seed=build_seed())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -246,3 +247,37 @@ def test_cuda_matches_batching_rules(tiny_mlm_dir: Path) -> None:
     assert batch == [op(x, rng=item_rng(2, 0, i)) for i, x in enumerate(xs)]
     for i, (x, out) in enumerate(zip(xs, batch)):
         expected_added(x, out, op.sample_params(x, item_rng(2, 0, i))["slots"])
+
+
+@pytest.mark.slow
+def test_builder_weights_do_not_depend_on_cpu_kernels(tiny_mlm_dir: Path, tmp_path: Path) -> None:
+    """The same weights with ATen's baseline kernels, two threads and MKL's compatible mode.
+
+    torch's own normal_ gave different weights for AVX2 and baseline kernels
+    from one seed; the builder draws from numpy instead (see masked_lm.py).
+    """
+    import subprocess
+    import sys
+
+    from tests.model_builds import build_seed, weights_digest
+
+    code = (
+        "import sys\n"
+        "from augkit.testing.masked_lm import build_tiny_masked_lm\n"
+        "build_tiny_masked_lm(sys.argv[1], seed=int(sys.argv[2]))\n"
+    )
+    env = {
+        **os.environ,
+        "ATEN_CPU_CAPABILITY": "default",
+        "OMP_NUM_THREADS": "2",
+        "MKL_CBWR": "COMPATIBLE",
+    }
+    out = tmp_path / "baseline-kernels"
+    subprocess.run(
+        [sys.executable, "-c", code, str(out), str(build_seed())],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert weights_digest(out) == weights_digest(tiny_mlm_dir)
