@@ -118,10 +118,14 @@ def is_complete(path: Path) -> bool:
 def cached_build(
     prefix: str,
     settings: Mapping[str, Any],
-    build: Callable[[Path], object],
+    build: Callable[[Path], Mapping[str, Any] | object],
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Path:
     """``<cache>/<prefix>-<digest of settings>``, built by ``build(tmp_dir)`` at most once.
+
+    The build record (:data:`BUILD_RECORD`) holds the settings, what ``build``
+    returns when that is a mapping (measurements of the built model), and
+    the building process id.
 
     Safe from several processes at once (pytest-xdist workers): one builds
     under a file lock, the others wait and reuse the result. The build goes
@@ -132,9 +136,10 @@ def cached_build(
     root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
 
     def build_and_record(tmp: Path) -> None:
-        build(tmp)
+        result = build(tmp)
+        measured = dict(result) if isinstance(result, Mapping) else {}
         # Who built it (process id) lets tests check that one process did.
-        record = {**settings, "built_by_pid": os.getpid()}
+        record = {**settings, **measured, "built_by_pid": os.getpid()}
         (tmp / BUILD_RECORD).write_text(json.dumps(record, indent=2) + "\n")
 
     return build_once(root / f"{prefix}-{digest}", build_and_record, is_complete)

@@ -31,9 +31,10 @@ def marian_dir() -> str:
     import torch
 
     from augkit.testing.marian import tiny_marian
+    from tests.model_builds import build_seed
 
     torch.set_num_threads(1)
-    return str(tiny_marian())
+    return str(tiny_marian(seed=build_seed()))
 
 
 @pytest.fixture(scope="session")
