@@ -41,6 +41,7 @@ chain:
 N_INPUTS = 1200
 N_VARIANTS = 3
 MIN_KILLS = 10
+HANG_S = 300
 
 
 def read_progress(path: Path) -> dict[str, int] | None:
@@ -71,10 +72,11 @@ def test_kill_minus_nine_and_resume(tmp_path: Path) -> None:
     # Progress targets (inputs done) after which the next kill comes, spread over the run.
     targets = sorted(rng.sample(range(40, int(N_INPUTS * 0.85)), MIN_KILLS - 1))
     kills = unrecorded_tails = torn_lines = runs = 0
-    deadline = time.monotonic() + 90
     while True:
         runs += 1
-        assert time.monotonic() < deadline, "kill/resume loop took too long"
+        # A hang guard, not a speed test: a run that reaches no new target
+        # within HANG_S is stuck, however busy the machine is.
+        deadline = time.monotonic() + HANG_S
         proc = subprocess.Popen(
             [sys.executable, "-m", "augkit.cli", *args],
             cwd=ROOT,
@@ -90,10 +92,11 @@ def test_kill_minus_nine_and_resume(tmp_path: Path) -> None:
                 state = read_progress(progress)
                 if state is not None and state["records"] >= target:
                     break
+                assert time.monotonic() < deadline, f"run {runs} made no progress in {HANG_S} s"
                 time.sleep(0.002)
             time.sleep(rng.uniform(0.0, 0.03))  # somewhere inside the next batch
         else:
-            _, err = proc.communicate(timeout=120)
+            _, err = proc.communicate(timeout=HANG_S)
             assert proc.returncode == 0, err.decode()
             break
         if proc.poll() is not None:
