@@ -4,6 +4,14 @@ This module recognises the three input kinds without importing Pillow or torch
 (an object can only be a ``torch.Tensor`` if torch is already imported), checks
 shapes and dtypes with messages that name the problem, and converts PIL images
 to numpy and back.
+
+numpy images are ``HxWxC`` and tensors ``CxHxW``. A 3-d input laid out the
+other way round would be taken silently as a strip a few pixels high with many
+channels, so the one shape that is far more likely a mistake than an image is
+refused (:func:`swapped_layout`): a numpy array whose first axis is 1, 3 or 4
+and whose last axis is longer than 4 (a ``CxHxW`` array), and a 3-d tensor
+whose last axis is 1, 3 or 4 and whose first axis is longer than 4 (an
+``HxWxC`` tensor). The error says how to convert.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ __all__ = [
     "normalize_fill",
     "pil_from_numpy",
     "pil_to_numpy",
+    "swapped_layout",
 ]
 
 NUMPY = "numpy"
@@ -76,6 +85,35 @@ def image_hw(x: Any) -> tuple[int, int]:
     return int(x.shape[-2]), int(x.shape[-1])
 
 
+_FEW_CHANNELS = (1, 3, 4)
+
+
+def swapped_layout(shape: Sequence[int], tensor: bool) -> bool:
+    """True when a 3-d ``shape`` is almost surely the other library's layout.
+
+    numpy (``HxWxC``): first axis 1, 3 or 4 and last axis > 4, i.e. ``CxHxW``.
+    torch (``CxHxW``): last axis 1, 3 or 4 and first axis > 4, i.e. ``HxWxC``.
+    """
+    if len(shape) != 3:
+        return False
+    few, many = (shape[2], shape[0]) if tensor else (shape[0], shape[2])
+    return few in _FEW_CHANNELS and many > 4
+
+
+def _swapped_error(what: str, shape: tuple[int, ...], tensor: bool) -> ValueError:
+    if tensor:
+        return ValueError(
+            f"{what} has shape {shape}, which looks like HxWxC; torch images are CxHxW "
+            f"(channels first). Convert with t.permute(2, 0, 1) (a 3-d tensor whose last "
+            f"axis is 1, 3 or 4 and whose first axis is longer than 4 is refused as ambiguous)"
+        )
+    return ValueError(
+        f"{what} has shape {shape}, which looks like CxHxW; numpy images are HxWxC "
+        f"(channels last). Convert with np.moveaxis(x, 0, -1) (a 3-d array whose first "
+        f"axis is 1, 3 or 4 and whose last axis is longer than 4 is refused as ambiguous)"
+    )
+
+
 def _check_numpy(x: np.ndarray, what: str) -> None:
     if x.ndim not in (2, 3):
         raise ValueError(
@@ -86,6 +124,8 @@ def _check_numpy(x: np.ndarray, what: str) -> None:
         raise ValueError(
             f"{what} is empty (shape {x.shape}): height, width and channels must be >= 1"
         )
+    if swapped_layout(x.shape, tensor=False):
+        raise _swapped_error(what, x.shape, tensor=False)
     kind = x.dtype.kind
     if kind not in "biuf" or (kind == "f" and x.dtype.itemsize > 8):
         raise TypeError(
@@ -101,6 +141,8 @@ def _check_tensor(x: Any, what: str) -> None:
         )
     if x.numel() == 0:
         raise ValueError(f"{what} is empty (shape {tuple(x.shape)})")
+    if swapped_layout(x.shape, tensor=True):
+        raise _swapped_error(what, tuple(x.shape), tensor=True)
     if x.is_complex():
         raise TypeError(f"{what} has complex dtype {x.dtype}; images must be real")
 

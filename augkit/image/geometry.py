@@ -4,9 +4,12 @@ Every operator takes
 
 * a numpy array ``HxW`` or ``HxWxC`` (any channel count; bool, integer or
   float dtypes), a PIL image, or a torch tensor ``HxW``, ``CxHxW`` or
-  ``NxCxHxW`` (on any device), and returns the same kind, dtype, layout and
-  device. An ``NxCxHxW`` tensor is *one* item: its N images share the sampled
-  geometry (use ``augment_batch`` on a list for one draw per image);
+  ``NxCxHxW`` (on any device, any real dtype), and returns the same kind,
+  dtype, layout and device. An ``NxCxHxW`` tensor is *one* item: its N images
+  share the sampled geometry (use ``augment_batch`` on a list for one draw
+  per image). A 3-d numpy array whose first axis is 1, 3 or 4 and whose last
+  is longer than 4 looks like ``CxHxW`` and is refused (``np.moveaxis(x, 0,
+  -1)`` converts it), as is a 3-d tensor that looks like ``HxWxC``;
 * or a dict item ``{"image": ..., "mask": ..., "bboxes": ..., "keypoints": ...}``
   (all but ``"image"`` optional, other keys passed through). The same sampled
   geometry moves every target: the mask with nearest-neighbour sampling,
@@ -58,6 +61,7 @@ from ._arrays import (
     normalize_fill,
     pil_from_numpy,
     pil_to_numpy,
+    swapped_layout,
 )
 from ._targets import (
     BBOX_FORMATS,
@@ -189,6 +193,7 @@ class _Geometry(BaseAugmenter):
             and x.dtype.kind in "biuf"
             and x.dtype.itemsize <= 8
             and self.nan_policy == "propagate"
+            and not swapped_layout(x.shape, tensor=False)
         ):
             self._check_hw((x.shape[0], x.shape[1]))  # the common case, kept cheap
             return

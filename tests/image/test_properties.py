@@ -15,8 +15,19 @@ from PIL import Image
 from augkit import Pipeline, Trace, item_rng
 from augkit.core import operator_from_dict
 from augkit.image import Rotate
+from augkit.image._arrays import swapped_layout
 
-from .helpers import expected_hw, hw_of, images, np_images, operators, same, seeds, tensors
+from .helpers import (
+    FEW_CHANNELS,
+    expected_hw,
+    hw_of,
+    images,
+    np_images,
+    operators,
+    same,
+    seeds,
+    tensors,
+)
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -102,7 +113,11 @@ def test_rotate_batched_grid_sample_equals_per_item(xs: list[Any], seed: int, bo
 @SETTINGS
 @given(
     ops=st.lists(operators(), min_size=1, max_size=3),
-    xs=st.lists(np_images(max_side=12, dtypes=(np.uint8, np.float32)), min_size=1, max_size=4),
+    xs=st.lists(
+        np_images(max_side=12, dtypes=(np.uint8, np.float32), channels=FEW_CHANNELS),
+        min_size=1,
+        max_size=4,
+    ),
     seed=seeds,
 )
 def test_pipeline_batch_equals_per_item_and_replays(
@@ -119,7 +134,7 @@ def test_pipeline_batch_equals_per_item_and_replays(
 
 
 @SETTINGS
-@given(ops=st.lists(operators(), min_size=1, max_size=3), x=images(12), seed=seeds)
+@given(ops=st.lists(operators(), min_size=1, max_size=3), x=images(12, FEW_CHANNELS), seed=seeds)
 def test_config_round_trip_gives_identical_outputs(ops: list[Any], x: Any, seed: int) -> None:
     pipe = Pipeline.markov(
         ops, start=[1.0] + [0.0] * (len(ops) - 1), transitions=np.eye(len(ops), k=1)
@@ -155,6 +170,6 @@ def test_strided_views_give_the_same_result_as_copies(
         x[::2, ::2],
         x[..., :-1] if x.ndim == 3 and x.shape[2] > 1 else x.T,
     ][which]
-    if view.size == 0:
-        return
+    if view.size == 0 or swapped_layout(view.shape, tensor=False):
+        return  # refused like any such array (test_validation)
     assert same(op(view, seed=seed), op(np.ascontiguousarray(view), seed=seed))

@@ -14,7 +14,17 @@ from PIL import Image
 from augkit import item_rng
 from augkit.image import Rotate
 
-from .helpers import MORE_DTYPES, images, np_images, random_array, same, seeds, tensors, to_numpy
+from .helpers import (
+    MORE_DTYPES,
+    images,
+    np_images,
+    random_array,
+    same,
+    seeds,
+    tensors,
+    to_numpy,
+    unambiguous_height,
+)
 
 BORDERS = ["constant", "reflect", "replicate", "wrap"]
 INTERPS = ["nearest", "bilinear", "bicubic"]
@@ -53,7 +63,10 @@ def square(draw: Any) -> Any:
     if kind == "numpy":
         dtype = draw(st.sampled_from((np.uint8, np.float32, *MORE_DTYPES)))
         c = draw(st.sampled_from([None, 1, 3, 5, 9]))
-        return random_array(rng, (n, n) if c is None else (n, n, c), dtype)
+        if c is None:
+            return random_array(rng, (n, n), dtype)
+        n = unambiguous_height(n, c)
+        return random_array(rng, (n, n, c), dtype)
     if kind == "torch":
         lead = draw(st.sampled_from([(), (3,), (2, 1)]))
         dtype = draw(st.sampled_from([np.uint8, np.float32, np.float64, np.int64]))

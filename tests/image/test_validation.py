@@ -193,3 +193,46 @@ def test_heavy_imports_wait_until_an_operator_is_used() -> None:
         "assert 'cv2' in sys.modules and 'torch' not in sys.modules and 'PIL' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("op", ALL, ids=lambda o: o.name)
+@pytest.mark.parametrize("shape", [(3, 16, 16), (1, 8, 9), (4, 5, 5), (3, 2, 40)])
+def test_channels_first_numpy_arrays_are_refused(op: Any, shape: tuple[int, ...]) -> None:
+    # Regression (issue 9): a (3, H, W) array was taken as an image 3 pixels high
+    # with W channels. numpy images are HxWxC; the error says how to convert.
+    x = np.zeros(shape, np.uint8)
+    match = r"looks like CxHxW; numpy images are HxWxC.*np\.moveaxis\(x, 0, -1\)"
+    with pytest.raises(ValueError, match=match):
+        op(x, seed=0)
+    with pytest.raises(ValueError, match=match):
+        op({"image": x}, seed=0)
+    with pytest.raises(ValueError, match=r"item\['mask'\].*looks like CxHxW"):
+        op({"image": np.zeros(shape[1:], np.uint8), "mask": x}, seed=0)
+    assert op(np.moveaxis(x, 0, -1), seed=0).ndim == 3
+
+
+@pytest.mark.parametrize("op", ALL, ids=lambda o: o.name)
+def test_channels_last_tensors_are_refused(op: Any) -> None:
+    with pytest.raises(ValueError, match=r"looks like HxWxC; torch images are CxHxW.*permute"):
+        op(torch.zeros(16, 16, 3), seed=0)
+    assert op(torch.zeros(16, 16, 3).permute(2, 0, 1), seed=0).shape[0] == 3
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(16, 16, 3), (3, 16, 4), (5, 16, 16), (2, 16, 16), (3, 3, 3), (4, 9, 4), (16, 16, 8)],
+)
+def test_unambiguous_arrays_are_taken_as_hxwxc(shape: tuple[int, ...]) -> None:
+    # The rule refuses only a first axis of 1, 3 or 4 with a last axis longer than 4.
+    x = np.arange(int(np.prod(shape)), dtype=np.int32).reshape(shape)
+    assert np.array_equal(HorizontalFlip()(x), x[:, ::-1])
+
+
+def test_a_crop_to_few_rows_of_many_channels_is_refused_downstream() -> None:
+    # The documented cost of the rule: a crop 1, 3 or 4 rows high of an image with
+    # more than 4 channels is an array the next operator takes for CxHxW.
+    six = np.zeros((10, 10, 6), np.float32)
+    strip = CenterCrop((3, 8))(six)
+    assert strip.shape == (3, 8, 6)
+    with pytest.raises(ValueError, match="looks like CxHxW"):
+        Pipeline.sequence([CenterCrop((3, 8)), HorizontalFlip()])(six, seed=0)
