@@ -29,6 +29,7 @@ __all__ = [
     "TORCH",
     "check_image",
     "fill_vector",
+    "float_bounds",
     "image_hw",
     "image_kind",
     "is_pil",
@@ -230,6 +231,21 @@ def normalize_fill(name: str, value: Any) -> float | tuple[float, ...]:
             raise ValueError(f"{name} must be a number or a non-empty sequence of numbers")
         return tuple(_finite(f"{name}[{i}]", v) for i, v in enumerate(value))
     raise TypeError(f"{name} must be a number or a sequence of numbers, got {type(value).__name__}")
+
+
+def float_bounds(low: int, high: int) -> tuple[float, float]:
+    """The float64 values nearest to ``[low, high]`` that lie inside it.
+
+    Clipping a float result to ``float(iinfo.max)`` is not enough before a cast:
+    for int64 / uint64 that float rounds up to 2**63 / 2**64, which the cast
+    wraps to the other end of the range.
+    """
+    lo, hi = float(low), float(high)
+    if lo < low:
+        lo = float(np.nextafter(lo, 0.0))
+    if hi > high:
+        hi = float(np.nextafter(hi, 0.0))
+    return lo, hi
 
 
 def fill_vector(fill: Any, channels: int, name: str = "fill") -> tuple[float, ...]:

@@ -1,12 +1,39 @@
 """numpy kernels of the geometry operators, on OpenCV.
 
 OpenCV does the resampling (``warpAffine``, ``resize``, ``flip``), as in
-albumentations. What this module adds is what OpenCV leaves to the caller:
-single-channel ``HxWx1`` arrays (OpenCV drops the channel axis), more than
-four channels (its border value holds four numbers and bicubic / area accept at
-most four channels), and dtypes it cannot resample (it silently turns int64
-into int32, and rejects bool and float16). Every function returns an array of
-the input's dtype and shape layout.
+albumentations. What this module adds is what OpenCV leaves to the caller, so
+that every dtype and channel count gets the same arithmetic (OpenCV 5.0,
+measured against float64 references; the tests pin each point):
+
+* **Channel groups.** OpenCV warps at exact (float32) coordinates only images
+  of 1, 3 or 4 channels; 2 channels (and the 2-channel rest of a 6-channel
+  image) are warped bilinearly on a 1/32-pixel grid, and bicubic / area take
+  at most four channels. Images are split into groups of 4, 3 or 1 channels
+  (a rest of 2 is 1 + 1), so a channel's result never depends on the channels
+  that travel with it. HxWx1 keeps its axis (OpenCV drops it).
+* **Smooth warps** (bilinear, bicubic) sample uint8, uint16 and float32 as
+  they are. int8, int16 and float16 go through float32, which holds them
+  exactly. float64 and 32/64-bit integers go through float32 too, after each
+  channel is shifted and scaled into [-1, 1] (exactly, by its midrange and a
+  power of two): OpenCV warps float64 and int16 bilinearly on the 1/32-pixel
+  grid (up to ~5 levels off on 0-255 data) and its float64 bicubic saturates
+  at the int32 range. The cost is float32 precision relative to the channel's
+  value range, the tolerance stated in the operators' docs.
+* **Nearest-neighbour warps** move bits: a dtype is viewed as uint8 (1- and
+  4-byte types) or uint16 words (2- and 8-byte types), which OpenCV samples
+  exactly, so the result is bit-exact and the pixel chosen for an output
+  position is the same for every dtype and channel count (a mask and its
+  image agree). OpenCV's fixed-point kernels for the other dtypes pick a
+  neighbouring pixel near ties.
+* **Nearest resize** is an index lookup by :func:`nearest_indices`, the
+  pixel-centre rule computed exactly in integers, shared with the torch
+  kernels. **Area resize** is ``cv2.INTER_AREA``; :func:`area_weights` writes
+  its weights as matrices for the torch kernels. Other resizes run in the
+  dtypes OpenCV resizes natively (uint8, uint16, int16, float32, float64),
+  float32 for int8 / float16 and float64 for the rest.
+
+Integer results are rounded (half to even) and saturated, never wrapped;
+every function returns an array of the input's dtype and shape layout.
 
 Coordinates are pixel indices: pixel ``(row i, column j)`` has its centre at
 ``(x=j, y=i)``; matrices map output indices to input indices.
@@ -14,11 +41,24 @@ Coordinates are pixel indices: pixel ``(row i, column j)`` has its centre at
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["contiguous_copy", "crop", "fill_array", "flip", "resize", "warp_affine"]
+from ._arrays import float_bounds
+
+__all__ = [
+    "area_weights",
+    "contiguous_copy",
+    "crop",
+    "fill_array",
+    "flip",
+    "nearest_indices",
+    "resize",
+    "warp_affine",
+]
 
 _CV2: Any = None
 
@@ -35,23 +75,34 @@ def cv2() -> Any:
 
 _BORDERS = {"constant": 0, "replicate": 1, "reflect": 4, "wrap": 3}  # cv2.BORDER_* values
 _INTERP = {"nearest": 0, "bilinear": 1, "bicubic": 2, "area": 3}  # cv2.INTER_*
-_NEAREST_EXACT = 6  # cv2.INTER_NEAREST_EXACT: pixel-centre aligned nearest for resize
 _WARP_INVERSE_MAP = 16
 
-# dtypes OpenCV interpolates natively (bilinear / bicubic / area) ...
-_SMOOTH_NATIVE = frozenset(
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+# dtypes OpenCV warps at exact coordinates (in 1, 3 or 4 channel groups) ...
+_WARP_NATIVE = frozenset(np.dtype(t) for t in (np.uint8, np.uint16, np.float32))
+# ... and those float32 holds exactly.
+_WARP_VIA_F32 = frozenset(np.dtype(t) for t in (np.int8, np.int16, np.float16))
+# dtypes OpenCV resizes natively.
+_RESIZE_NATIVE = frozenset(
     np.dtype(t) for t in (np.uint8, np.uint16, np.int16, np.float32, np.float64)
 )
-# ... and those it copies exactly with nearest-neighbour, flip and resize-nearest.
-_NEAREST_NATIVE = _SMOOTH_NATIVE | {np.dtype(np.int8), np.dtype(np.int32)}
-# Same-size stand-ins for the rest: nearest-neighbour only moves whole pixels,
-# so a bit-for-bit view with a native dtype gives the exact result.
-_NEAREST_VIEW: dict[np.dtype[Any], np.dtype[Any]] = {
-    np.dtype(np.bool_): np.dtype(np.uint8),
-    np.dtype(np.float16): np.dtype(np.uint16),
-    np.dtype(np.uint32): np.dtype(np.int32),
-}
-_FLIP_NATIVE = _NEAREST_NATIVE | frozenset(_NEAREST_VIEW)
+# dtypes cv2.flip / cv2.copyTo keep (OpenCV 5.0 turns 8-byte integers into int32).
+_FLIP_NATIVE = frozenset(
+    np.dtype(t)
+    for t in (
+        np.bool_,
+        np.uint8,
+        np.int8,
+        np.uint16,
+        np.int16,
+        np.float16,
+        np.uint32,
+        np.int32,
+        np.float32,
+        np.float64,
+    )
+)
 _MAX_CHANNELS = 4
 
 
@@ -66,25 +117,29 @@ def _restore(out: np.ndarray, like: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fill_in_dtype(fill: tuple[float, ...], dtype: np.dtype, view: np.dtype) -> tuple[float, ...]:
-    """Fill values as the bit patterns of ``view`` that encode them in ``dtype``."""
-    if dtype == view:
-        return fill
-    if dtype.kind == "b":
-        return tuple(float(bool(v)) for v in fill)
-    enc = fill_array(fill, dtype).view(view)
-    return tuple(float(v) for v in enc.reshape(-1))
+def _channel_groups(c: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` ranges of 4, 3 or 1 channels covering ``c`` channels, in order."""
+    full, rest = divmod(c, _MAX_CHANNELS)
+    sizes = [_MAX_CHANNELS] * full + ([3] if rest == 3 else [1] * rest)
+    groups, start = [], 0
+    for size in sizes:
+        groups.append((start, start + size))
+        start += size
+    return groups
 
 
-def _chunked(fn: Any, img: np.ndarray, fill: tuple[float, ...]) -> np.ndarray:
-    """Run ``fn(chunk, chunk_fill)`` on groups of at most four channels and restack."""
-    if img.ndim == 2 or img.shape[2] <= _MAX_CHANNELS:
+def _chunked(
+    fn: Callable[[np.ndarray, tuple[float, ...]], np.ndarray],
+    img: np.ndarray,
+    fill: tuple[float, ...],
+) -> np.ndarray:
+    """Run ``fn(group, group_fill)`` on channel groups of 4, 3 or 1 and restack."""
+    if img.ndim == 2 or img.shape[2] in (1, 3, 4):
         return _restore(fn(img, fill), img)
-    c = img.shape[2]
     parts = []
-    for s in range(0, c, _MAX_CHANNELS):
-        part = img[:, :, s : s + _MAX_CHANNELS]
-        parts.append(_restore(fn(part, fill[s : s + _MAX_CHANNELS]), part))
+    for start, stop in _channel_groups(img.shape[2]):
+        part = img[:, :, start:stop]
+        parts.append(_restore(fn(part, fill[start:stop]), part))
     return np.concatenate(parts, axis=2)
 
 
@@ -94,53 +149,118 @@ def _cv_value(fill: tuple[float, ...]) -> tuple[float, float, float, float]:
 
 
 def _cast_back(out: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Float results back to ``dtype``: integers are rounded and clipped, never wrapped."""
+    """Float results back to ``dtype``: integers are rounded and saturated, never wrapped."""
     if out.dtype == dtype:
         return out
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
-        out = np.clip(np.rint(out), info.min, info.max)
+        out = np.clip(np.rint(out), *float_bounds(int(info.min), int(info.max)))
     return out.astype(dtype)
 
 
 def fill_array(fill: tuple[float, ...], dtype: np.dtype) -> np.ndarray:
     """Fill values in ``dtype``, saturated to its range as OpenCV does (never wrapped)."""
     arr = np.asarray(fill, dtype=np.float64)
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        arr = np.clip(np.rint(arr), info.min, info.max)
-    elif dtype.kind == "b":
-        arr = arr != 0
-    return arr.astype(dtype)
+    out: np.ndarray = arr != 0 if dtype.kind == "b" else _cast_back(arr, dtype)
+    return out
 
 
-def _nearest_work(img: np.ndarray) -> tuple[np.ndarray, np.dtype]:
-    """``img`` in a dtype that OpenCV moves exactly with nearest-neighbour, and that dtype."""
-    dtype = img.dtype
-    if dtype in _NEAREST_NATIVE:
-        return img, dtype
-    if dtype in _NEAREST_VIEW:
-        view = _NEAREST_VIEW[dtype]
-        return img.view(view), view
-    # 8-byte types: each pixel as two int32 words (moved together by nearest)
-    view = np.dtype(np.int32)
-    return np.ascontiguousarray(_as_hwc(img)).view(view), view
+# --------------------------------------------------------------------------- nearest
 
 
-def _from_view(out: np.ndarray, img: np.ndarray, view: np.dtype) -> np.ndarray:
+def _bit_view(dtype: np.dtype) -> np.dtype:
+    """The dtype whose words carry ``dtype``'s bits through OpenCV's exact nearest kernel."""
+    return np.dtype(np.uint8) if dtype.itemsize in (1, 4) else np.dtype(np.uint16)
+
+
+def _nearest_work(img: np.ndarray) -> np.ndarray:
+    """``img``'s bits as uint8 / uint16 words (HxWx(C*k) when a value takes k > 1 words)."""
+    view = _bit_view(img.dtype)
+    if img.dtype.itemsize == view.itemsize:
+        return img.view(view)
+    return np.ascontiguousarray(_as_hwc(img)).view(view)
+
+
+def _from_words(out: np.ndarray, img: np.ndarray) -> np.ndarray:
     """Undo :func:`_nearest_work` on a result: ``img``'s dtype and layout."""
+    if img.dtype.itemsize == out.dtype.itemsize:
+        return out.view(img.dtype)
+    out = np.ascontiguousarray(out).view(img.dtype)
+    return out if img.ndim == 3 else out[:, :, 0]
+
+
+def _fill_words(fill: tuple[float, ...], dtype: np.dtype) -> tuple[float, ...]:
+    """Fill values as the words of :func:`_bit_view` that encode them in ``dtype``."""
+    words = fill_array(fill, dtype).view(_bit_view(dtype))
+    return tuple(float(v) for v in words.reshape(-1))
+
+
+def nearest_indices(n_in: int, n_out: int) -> np.ndarray:
+    """Source index of each output index for a nearest resize of ``n_in`` to ``n_out``.
+
+    The pixel-centre rule ``floor((j + 0.5) * n_in / n_out)``, computed
+    exactly in integers: an output centre that falls on the boundary of two
+    input pixels takes the second. torch's "nearest-exact" is this rule in
+    float32 (so it may land on the other side of such a tie); OpenCV's
+    INTER_NEAREST_EXACT and Pillow's NEAREST compute it in 16.16 fixed point
+    and land on either side of a tie, depending on the sizes. OpenCV's
+    INTER_NEAREST and torch's "nearest" take ``floor(j * n_in / n_out)``,
+    half a pixel off.
+    """
+    j = np.arange(n_out, dtype=np.int64)
+    idx: np.ndarray = ((2 * j + 1) * n_in) // (2 * n_out)
+    return idx
+
+
+# --------------------------------------------------------------------------- smooth
+
+
+def _smooth_work(
+    img: np.ndarray, fill: tuple[float, ...] | None
+) -> tuple[np.ndarray, tuple[float, ...] | None, np.ndarray | None, np.ndarray | None]:
+    """``img`` in a dtype OpenCV warps exactly, the fill in it, and the per-channel map back.
+
+    Returns ``(work, work_fill, mid, scale)``; ``mid`` and ``scale`` are
+    ``None`` unless the values were shifted and scaled (``work * scale + mid``
+    gives them back). ``fill`` is ``None`` when the border uses no fill.
+    """
     dtype = img.dtype
-    if view == dtype:
-        return out
-    if dtype.itemsize != view.itemsize:
-        out = np.ascontiguousarray(out).view(dtype)
-        return out if img.ndim == 3 else out[:, :, 0]
-    return out.view(dtype)
+    if dtype in _WARP_NATIVE:
+        return img, fill, None, None
+    if dtype in _WARP_VIA_F32:
+        return img.astype(_F32), fill, None, None
+    hwc = _as_hwc(img)
+    if dtype.kind == "f":
+        finite = np.isfinite(hwc)
+        lo = np.where(finite, hwc, np.inf).min(axis=(0, 1))
+        hi = np.where(finite, hwc, -np.inf).max(axis=(0, 1))
+        none = lo > hi  # no finite value at all
+        lo[none], hi[none] = 0.0, 0.0
+    else:  # exact integer extremes, then float64
+        lo = hwc.min(axis=(0, 1)).astype(_F64)
+        hi = hwc.max(axis=(0, 1)).astype(_F64)
+    if fill is not None:
+        lo = np.minimum(lo, fill)
+        hi = np.maximum(hi, fill)
+    mid = lo / 2 + hi / 2  # halves first: no overflow near the float64 limit
+    half = hi / 2 - lo / 2
+    # A power of two at least ``half``: dividing by it is exact.
+    scale = np.array([math.ldexp(1.0, min(math.frexp(h)[1], 1023)) if h > 0 else 1.0 for h in half])
+    work = ((hwc.astype(_F64) - mid) / scale).astype(_F32)
+    work_fill = None if fill is None else tuple(float(v) for v in (np.asarray(fill) - mid) / scale)
+    return (work if img.ndim == 3 else work[:, :, 0]), work_fill, mid, scale
 
 
-def _work_dtype(dtype: np.dtype) -> np.dtype:
-    """The dtype OpenCV interpolates in for a dtype it cannot interpolate natively."""
-    return np.dtype(np.float32) if dtype == np.float16 else np.dtype(np.float64)
+def _smooth_back(
+    out: np.ndarray, dtype: np.dtype, mid: np.ndarray | None, scale: np.ndarray | None
+) -> np.ndarray:
+    if mid is not None and scale is not None:
+        out = out.astype(_F64)
+        out = out * scale + mid if out.ndim == 3 else out * scale[0] + mid[0]
+    return _cast_back(out, dtype)
+
+
+# --------------------------------------------------------------------------- kernels
 
 
 def warp_affine(
@@ -167,9 +287,9 @@ def warp_affine(
         return _warp(cv, part, inverse, dsize, flags, bmode, f)
 
     if nearest:
-        work, view = _nearest_work(img)
-        return _from_view(_chunked(run, work, _fill_in_dtype(fill, dtype, view)), img, view)
-    work = img if dtype in _SMOOTH_NATIVE else img.astype(_work_dtype(dtype))
+        words = _nearest_work(img)
+        return _from_words(_chunked(run, words, _fill_words(fill, dtype)), img)
+    work, work_fill, mid, scale = _smooth_work(img, fill if border == "constant" else None)
     if interpolation == "bicubic" and border == "reflect" and 1 in work.shape[:2]:
         # OpenCV 5.0 never returns from a bicubic REFLECT_101 warp of an image one
         # pixel high or wide. Repeating that pixel row / column changes nothing:
@@ -177,7 +297,8 @@ def warp_affine(
         # its index, so the same inverse map applies.
         work = np.repeat(work, 2, axis=0) if work.shape[0] == 1 else work
         work = np.repeat(work, 2, axis=1) if work.shape[1] == 1 else work
-    return _cast_back(_chunked(run, work, fill), dtype)
+    out = _chunked(run, work, fill if work_fill is None else work_fill)
+    return _smooth_back(out, dtype, mid, scale)
 
 
 # cvtColor's RGB <-> RGBA conversions exist for these depths.
@@ -218,21 +339,60 @@ def _warp(
     )
 
 
+def area_weights(n_in: int, n_out: int, coverage: bool) -> np.ndarray:
+    """OpenCV's ``INTER_AREA`` along one axis as an ``(n_out, n_in)`` float64 matrix.
+
+    With ``coverage`` (OpenCV's case when neither axis grows), output pixel
+    ``j`` is the mean of the input over its footprint ``[j*s, (j+1)*s)``,
+    ``s = n_in / n_out``: an input pixel weighs the length it shares with the
+    footprint (OpenCV ignores slivers of at most 1e-3 pixel) over the
+    footprint's length. Without (when either axis grows), OpenCV interpolates
+    *both* axes with two taps, ``i = floor(j*s)`` and ``i + 1``, the second
+    weighing ``f = (j+1) - (i+1)/s`` when positive (its fractional part),
+    which equals the footprint's overlap whenever it spans at most two input
+    pixels.
+    """
+    j = np.arange(n_out)
+    inv_scale = n_out / n_in
+    scale = 1.0 / inv_scale  # as OpenCV computes it: 1 / (36 / 40) is not 36 / 40
+    if coverage:
+        lo = j * scale
+        width = np.minimum(scale, n_in - lo)
+        k = np.arange(n_in)
+        overlap = np.minimum(lo[:, None] + scale, k + 1) - np.maximum(lo[:, None], k)
+        overlap = np.where(overlap > 1e-3, overlap, 0.0)
+        weights: np.ndarray = overlap / width[:, None]
+        return weights
+    first = np.floor(j * scale).astype(np.int64)
+    f = ((j + 1) - (first + 1) * inv_scale).astype(np.float32)  # OpenCV's float
+    f = np.where(f <= 0, 0.0, f - np.floor(f)).astype(np.float64)
+    last = first >= n_in - 1
+    first = np.minimum(first, n_in - 1)
+    f[last] = 0.0
+    weights = np.zeros((n_out, n_in))
+    weights[j, first] = 1.0 - f
+    weights[j[~last], first[~last] + 1] = f[~last]
+    return weights
+
+
 def resize(img: np.ndarray, out_hw: tuple[int, int], interpolation: str) -> np.ndarray:
-    """``img`` resized to ``out_hw`` by ``cv2.resize`` (nearest is pixel-centre aligned)."""
-    cv = cv2()
+    """``img`` resized to ``out_hw``: nearest by :func:`nearest_indices`, else ``cv2.resize``."""
+    h, w = int(out_hw[0]), int(out_hw[1])
     dtype = img.dtype
-    dsize = (int(out_hw[1]), int(out_hw[0]))
-    nearest = interpolation == "nearest" or dtype.kind == "b"
-    flag = _NEAREST_EXACT if nearest else _INTERP[interpolation]
+    if interpolation == "nearest" or dtype.kind == "b":
+        rows = nearest_indices(img.shape[0], h)
+        cols = nearest_indices(img.shape[1], w)
+        return np.take(np.take(img, rows, axis=0), cols, axis=1)
+    cv = cv2()
+    flag = _INTERP[interpolation]
 
     def run(part: np.ndarray, f: tuple[float, ...]) -> np.ndarray:
-        return cv.resize(part, dsize, interpolation=flag)  # type: ignore[no-any-return]
+        return cv.resize(part, (w, h), interpolation=flag)  # type: ignore[no-any-return]
 
-    if nearest:
-        work, view = _nearest_work(img)
-        return _from_view(_chunked(run, work, ()), img, view)
-    work = img if dtype in _SMOOTH_NATIVE else img.astype(_work_dtype(dtype))
+    if dtype in _RESIZE_NATIVE:
+        work = img
+    else:
+        work = img.astype(_F32 if dtype in _WARP_VIA_F32 else _F64)
     return _cast_back(_chunked(run, work, ()), dtype)
 
 

@@ -412,7 +412,7 @@ class Rotate(_Geometry):
         hw = (int(t.shape[-2]), int(t.shape[-1]))
         k = self._quarter_turns(params["angle"], hw)
         if k is not None:
-            return t.rot90(k, (-2, -1)) if k else t.clone()
+            return _torch.rot90(t, k) if k else t.clone()
         inverse, out_hw = _rotation_inverse(params["angle"], hw, self.expand)
         return _torch.warp_affine(
             t, [inverse], out_hw, interpolation, self.border, fill_vector(fill, _channels_t(t))
@@ -603,8 +603,10 @@ class RandomResizedCrop(_Crop):
     allows (width ``round(H * max(ratio))`` for wide images, height
     ``round(W / min(ratio))`` for tall ones). ``params["fallback"]`` says which
     happened. Resizing uses OpenCV / ``torch.nn.functional.interpolate`` with
-    ``interpolation`` (``"nearest"``, ``"bilinear"``, ``"bicubic"``, ``"area"``;
-    no antialiasing except through ``"area"``); masks use nearest.
+    ``interpolation`` (``"nearest"``: source pixel ``floor((j + 0.5) * in / out)``,
+    computed exactly; ``"bilinear"``, ``"bicubic"``; ``"area"``: OpenCV's
+    ``INTER_AREA``, the tensor path applying its weights as matrices; no
+    antialiasing except through ``"area"``); masks use nearest.
     """
 
     def __init__(
