@@ -120,7 +120,11 @@ def test_rotated_box_encloses_the_rotated_pixels(
     # axis-aligned box also covers image area the tilted box never reached.)
     assert got[0] <= rendered[0] + 0.5 + 1e-6 and got[1] <= rendered[1] + 0.5 + 1e-6
     assert got[2] >= rendered[2] - 0.5 - 1e-6 and got[3] >= rendered[3] - 0.5 - 1e-6
-    if expand:  # nothing clipped: the box is also tight around the pixels
+    # Nothing clipped: the box is also tight around the pixels. Not a hair off a
+    # quarter turn, though: the expanded canvas is then a pixel larger, every source
+    # position sits on a tie between two pixels, and a thin box may keep one pixel.
+    near_quarter = abs((angle + 45) % 90 - 45) < 1e-3
+    if expand and not near_quarter:
         assert got[0] >= rendered[0] - 2.0 and got[1] >= rendered[1] - 2.0
         assert got[2] <= rendered[2] + 2.0 and got[3] <= rendered[3] + 2.0
 
