@@ -15,6 +15,16 @@ continuous output coordinates; keypoints are shifted by half a pixel on the way
 in and out. A box maps to the axis-aligned box around its four transformed
 corners, is clipped to the output image and dropped when nothing of it is left
 or when the clipped area is less than ``min_visibility`` of the unclipped one.
+
+Keypoint visibility (``item["keypoints_visible"]``, one flag per keypoint) is
+carried through every operator: a keypoint flagged False stays in the list
+with its flag, wherever it lies, so indices stay aligned (skeletons). A
+visible keypoint that the operator moves out of the image is dropped
+(``"drop"``) or kept and flagged False (``"mark"``).
+
+Boxes and keypoints are lists of rows, numpy arrays or torch tensors, and come
+back as the same kind (arrays and tensors of a floating dtype keep it, others
+become float64; a tensor keeps its device).
 """
 
 from __future__ import annotations
@@ -24,6 +34,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from ._arrays import is_tensor
 
 __all__ = [
     "BBOX_FORMATS",
@@ -47,8 +59,20 @@ def _tolerance(hw: tuple[int, int]) -> float:
 # --------------------------------------------------------------------------- containers
 
 
+def _tensor_rows(rows: Any, what: str) -> np.ndarray:
+    """A tensor of rows as a float64 numpy array (any device, any real dtype)."""
+    import torch  # already imported: ``rows`` is a tensor
+
+    if rows.dtype.is_complex or rows.dtype == torch.bool:
+        raise TypeError(f"{what} must be a numeric tensor, got dtype {rows.dtype}")
+    out: np.ndarray = rows.detach().cpu().double().numpy()
+    return out
+
+
 def _split(rows: Any, width: int, what: str) -> tuple[np.ndarray, Any]:
     """Coordinates (N, width) as float64 and the rest of each row (extras, e.g. labels)."""
+    if is_tensor(rows):
+        rows = _tensor_rows(rows, what)
     if isinstance(rows, np.ndarray):
         if rows.ndim != 2 or rows.shape[1] < width:
             if rows.size == 0:
@@ -59,7 +83,8 @@ def _split(rows: Any, width: int, what: str) -> tuple[np.ndarray, Any]:
         return rows[:, :width].astype(np.float64), rows[:, width:]
     if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
         raise TypeError(
-            f"{what} must be a sequence of rows or an (N, {width}+) array, got {type(rows).__name__}"
+            f"{what} must be a sequence of rows, an (N, {width}+) array or tensor, got "
+            f"{type(rows).__name__}"
         )
     coords = np.empty((len(rows), width), dtype=np.float64)
     extras = []
@@ -78,12 +103,15 @@ def _split(rows: Any, width: int, what: str) -> tuple[np.ndarray, Any]:
 
 
 def _join(coords: np.ndarray, extras: Any, keep: np.ndarray, like: Any) -> Any:
-    """Rebuild the caller's container: arrays stay arrays, lists of rows stay lists."""
-    if isinstance(like, np.ndarray):
-        dtype = like.dtype if like.dtype.kind == "f" else np.dtype(np.float64)
-        kept = coords[keep]
-        rest = np.asarray(extras)[keep]
-        return np.concatenate([kept, rest.astype(np.float64)], axis=1).astype(dtype)
+    """Rebuild the caller's container: arrays and tensors stay so, lists of rows stay lists."""
+    if isinstance(like, np.ndarray) or is_tensor(like):
+        rows = np.concatenate([coords[keep], np.asarray(extras)[keep].astype(np.float64)], axis=1)
+        if isinstance(like, np.ndarray):
+            return rows.astype(like.dtype if like.dtype.kind == "f" else np.float64)
+        import torch
+
+        dtype = like.dtype if like.dtype.is_floating_point else torch.float64
+        return torch.from_numpy(rows).to(device=like.device, dtype=dtype)
     return [[*(float(v) for v in coords[i]), *extras[i]] for i in range(len(coords)) if keep[i]]
 
 
@@ -177,7 +205,7 @@ def _inside(pts: np.ndarray, hw: tuple[int, int], tol: float) -> np.ndarray:
 def _visible_in(visible: Any, n: int) -> np.ndarray:
     if visible is None:
         return np.ones(n, dtype=bool)
-    vis = np.asarray(visible)
+    vis = np.asarray(visible.detach().cpu() if is_tensor(visible) else visible)
     if vis.shape != (n,):
         raise ValueError(
             f"{VISIBLE_KEY} must hold one flag per keypoint ({n}), got shape {vis.shape}"
@@ -217,10 +245,14 @@ def transform_keypoints(
     out_hw: tuple[int, int],
     policy: str,
 ) -> tuple[Any, list[bool] | None]:
-    """Keypoints mapped exactly by ``matrix``; those leaving the image dropped or marked.
+    """Keypoints mapped exactly by ``matrix``; visible ones leaving the image dropped or marked.
 
-    Returns the keypoints and, for ``policy="mark"``, the visibility flags
-    (ANDed with ``visible``, the flags the item already had).
+    ``visible`` holds the flags the item already had (``None``: all visible).
+    Keypoints flagged False are kept, flag and all, wherever they land. A
+    visible keypoint that leaves the image is dropped (``policy="drop"``) or
+    kept and flagged False (``"mark"``). Returns the keypoints and the flags
+    of those kept, or ``None`` for flags when there were none and none were
+    needed (``"drop"``).
     """
     pts, extras, vis = _keypoints_in(keypoints, visible, in_hw)
     u = pts + 0.5
@@ -228,11 +260,9 @@ def transform_keypoints(
     y = matrix[1, 0] * u[:, 0] + matrix[1, 1] * u[:, 1] + matrix[1, 2] - 0.5
     moved = np.stack([x, y], axis=1)
     now = vis & _inside(moved, out_hw, _tolerance(out_hw))
-    if policy == "drop":
-        return _join(moved, extras, now, keypoints), (
-            None if visible is None else [True] * int(now.sum())
-        )
-    return _join(moved, extras, np.ones(len(moved), dtype=bool), keypoints), [bool(v) for v in now]
+    keep = now | ~vis if policy == "drop" else np.ones(len(moved), dtype=bool)
+    flags = None if visible is None and policy == "drop" else [bool(v) for v in now[keep]]
+    return _join(moved, extras, keep, keypoints), flags
 
 
 def check_targets(item: Mapping[str, Any], hw: tuple[int, int], fmt: str) -> None:

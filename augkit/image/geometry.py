@@ -17,13 +17,36 @@ Every operator takes
   ``"yolo"``) transformed, clipped and dropped below ``min_visibility``,
   keypoints ``(x, y, *extras)`` in pixel indices moved exactly and, once outside
   the image, dropped (``outside_keypoints="drop"``) or kept and flagged False in
-  ``item["keypoints_visible"]`` (``"mark"``).
+  ``item["keypoints_visible"]`` (``"mark"``). Keypoints already flagged False
+  are carried along with their flag by every operator. Boxes and keypoints may
+  be lists of rows, numpy arrays or torch tensors and come back as such.
 
-Resampling is done by OpenCV (``warpAffine``, ``resize``) for numpy and PIL
-inputs and by ``torch.nn.functional.grid_sample`` / ``interpolate`` for tensors,
-so the two paths agree to within their interpolation arithmetic (about 1e-5
-on float images, one grey level on uint8), not bit for bit; crops, flips and
-quarter turns are exact on both. Crops are slices.
+Resampling is done by OpenCV (``warpAffine``, ``resize``) for numpy inputs
+and PIL images (resampled as their numpy arrays, so bit-identical to them),
+and by ``torch.nn.functional.grid_sample`` / ``interpolate`` / a matmul for
+tensors. The two paths share their conventions, and a channel's result never
+depends on the other channels, so for the same parameters:
+
+* crops, flips, quarter turns and nearest-neighbour resizes are identical bit
+  for bit on every path, for every dtype and channel count. Nearest resize
+  takes source pixel ``floor((j + 0.5) * in / out)``, computed exactly (ties
+  to the second pixel; torch's "nearest-exact" rule without its float error);
+* a nearest-neighbour rotation is bit-exact on both paths and picks the same
+  source pixels, except where a source position lies within float32 rounding
+  (about 1e-7 x the image size, in pixels) of a pixel boundary;
+* bilinear, bicubic and area results agree to
+  ``|numpy - torch| <= 1e-6 * max(H, W, 16) * R``, ``H``, ``W`` being the larger
+  of the input and output sizes and ``R`` the value range of the channel
+  (max - min over the image and a constant fill); integer dtypes may differ by
+  one more level (rounding), float16 / bfloat16 by one more unit in the last
+  place. That is float32 arithmetic: the numpy path samples float64 and 32/64-bit
+  integers in float32 (each channel shifted and scaled into [-1, 1]; OpenCV's
+  own float64 warps use a 1/32-pixel grid and its float64 bicubic saturates
+  at the int32 range), the torch path in float64. Area is OpenCV's
+  ``INTER_AREA`` on both paths (the tensor path applies its weights as
+  matrices).
+
+Crops are slices.
 
 Floating-point images may hold NaN: ``nan_policy="propagate"`` (default) lets
 NaN flow through (resampling spreads it to the output pixels whose
@@ -689,10 +712,24 @@ class RandomResizedCrop(_Crop):
 
 
 class _Flip(_Geometry):
+    """A mirror image, of the pixels and of every target.
+
+    A flip never moves a box or keypoint out of the image; it takes the same
+    target parameters as the other operators all the same (so one declaration
+    fits every operator) and carries ``keypoints_visible`` along.
+    """
+
     axis: int = 1
 
-    def __init__(self, *, bbox_format: str = "pascal_voc", nan_policy: str = "propagate") -> None:
-        self._init_targets(bbox_format, 0.0, "drop", nan_policy)
+    def __init__(
+        self,
+        *,
+        bbox_format: str = "pascal_voc",
+        min_visibility: float = 0.0,
+        outside_keypoints: str = "drop",
+        nan_policy: str = "propagate",
+    ) -> None:
+        self._init_targets(bbox_format, min_visibility, outside_keypoints, nan_policy)
 
     def apply(self, x: Any, params: Params) -> Any:
         if type(x) is np.ndarray:  # the common case, without the generic dispatch

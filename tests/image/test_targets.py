@@ -20,7 +20,7 @@ from augkit.image import (
     VerticalFlip,
 )
 
-from .helpers import seeds
+from .helpers import operators, seeds
 
 
 @st.composite
@@ -260,3 +260,109 @@ def test_dict_items_in_a_pipeline_without_key() -> None:
         assert replay["keypoints"] == out["keypoints"]
         assert out["image"].shape == (16, 16, 3) and out["mask"].shape == (16, 16)
     assert item_rng(5) is not None
+
+
+# --------------------------------------------------------------------------- visibility flags
+
+
+def test_flips_keep_keypoints_an_earlier_step_marked_invisible() -> None:
+    # Regression (issue 9): the flip dropped the two marked keypoints and reset the
+    # flags, turning 5 keypoints flagged [T, T, F, F, T] into 3 all-True ones.
+    img = np.zeros((20, 20), np.uint8)
+    kps = [[9.0, 9.0, "a"], [10.0, 8.0, "b"], [0.0, 0.0, "c"], [19.0, 19.0, "d"], [8.0, 11.0, "e"]]
+    rotate = Rotate((40, 40), outside_keypoints="mark")
+    pipe = Pipeline.sequence([rotate, HorizontalFlip()])
+    out = pipe({"image": img, "keypoints": kps}, seed=0)
+    assert out["keypoints_visible"] == [True, True, False, False, True]
+    rotated = rotate.apply({"image": img, "keypoints": kps}, {"angle": 40.0})
+    assert [k[2] for k in out["keypoints"]] == ["a", "b", "c", "d", "e"]
+    for flipped, before in zip(out["keypoints"], rotated["keypoints"]):
+        assert flipped[:2] == pytest.approx([19.0 - before[0], before[1]])
+
+
+@pytest.mark.parametrize("cls", [HorizontalFlip, VerticalFlip])
+def test_flips_take_the_same_target_parameters_as_every_operator(cls: Any) -> None:
+    # Regression (issue 9): HorizontalFlip(outside_keypoints="mark") was a TypeError.
+    op = cls(outside_keypoints="mark", min_visibility=0.5, bbox_format="coco")
+    assert op.get_config()["outside_keypoints"] == "mark"
+    assert type(op).from_dict(op.to_dict()).get_config() == op.get_config()
+    item = {"image": np.zeros((6, 8)), "keypoints": [[1.0, 2.0]], "bboxes": [[1, 1, 2, 3]]}
+    out = op(item)
+    assert out["keypoints_visible"] == [True] and len(out["bboxes"]) == 1
+    assert "keypoints_visible" not in cls()(item)  # "drop" adds no flags of its own
+
+
+@st.composite
+def flagged_items(draw: Any) -> tuple[dict[str, Any], list[bool]]:
+    """An image with keypoints (x, y, id), some flagged invisible and lying anywhere."""
+    H, W = draw(st.integers(4, 30)), draw(st.integers(4, 30))
+    n = draw(st.integers(0, 8))
+    flags = [draw(st.booleans()) for _ in range(n)]
+    kps = []
+    for i, visible in enumerate(flags):
+        if visible:
+            x, y = draw(st.integers(0, W - 1)), draw(st.integers(0, H - 1))
+        else:
+            x, y = draw(st.integers(-50, 80)), draw(st.integers(-50, 80))
+        kps.append([float(x), float(y), i])
+    item = {"image": np.zeros((H, W), np.uint8), "keypoints": kps, "keypoints_visible": flags}
+    return item, flags
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    scene=flagged_items(),
+    op=operators(),
+    policy=st.sampled_from(["drop", "mark"]),
+    seed=seeds,
+)
+def test_every_operator_carries_keypoint_flags(scene: Any, op: Any, policy: str, seed: int) -> None:
+    item, flags = scene
+    cfg = op.get_config()
+    cfg["outside_keypoints"] = policy
+    op = type(op)(**cfg)
+    out = op(item, seed=seed)
+    ids = [k[2] for k in out["keypoints"]]
+    visible = out["keypoints_visible"]
+    assert len(visible) == len(ids) and ids == sorted(ids)  # aligned, order kept
+    hidden = [i for i, f in enumerate(flags) if not f]
+    assert all(i in ids and not visible[ids.index(i)] for i in hidden)  # never dropped
+    h, w = out["image"].shape[:2]
+    for (x, y, _), v in zip(out["keypoints"], visible):
+        inside = -0.5 - 1e-6 <= x <= w - 0.5 + 1e-6 and -0.5 - 1e-6 <= y <= h - 0.5 + 1e-6
+        assert not v or inside  # a visible keypoint is inside the image
+    if policy == "mark":
+        assert ids == list(range(len(flags)))
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        Rotate((30, 30), expand=True),
+        CenterCrop((6, 7), pad_if_needed=True),
+        RandomResizedCrop((9, 5)),
+        HorizontalFlip(bbox_format="coco"),
+        VerticalFlip(outside_keypoints="mark"),
+    ],
+    ids=lambda o: o.name,
+)
+def test_tensor_boxes_and_keypoints_come_back_as_tensors(op: Any) -> None:
+    # Regression (issue 9): torch tensors were refused as boxes ("bboxes must be ...").
+    boxes = [[1.0, 2.0, 4.0, 6.0, 7.0], [0.0, 0.0, 9.0, 9.0, 3.0]]
+    kps = [[1.0, 2.0, 0.5], [8.0, 8.0, 1.5]]
+    listed = op({"image": np.zeros((10, 10)), "bboxes": boxes, "keypoints": kps}, seed=2)
+    item = {
+        "image": torch.zeros(3, 10, 10),
+        "bboxes": torch.tensor(boxes, dtype=torch.float32),
+        "keypoints": torch.tensor(kps, dtype=torch.float64),
+        "keypoints_visible": torch.tensor([True, True]),
+    }
+    out = op(item, seed=2)
+    assert isinstance(out["bboxes"], torch.Tensor) and out["bboxes"].dtype == torch.float32
+    assert isinstance(out["keypoints"], torch.Tensor) and out["keypoints"].dtype == torch.float64
+    assert np.allclose(out["bboxes"].numpy(), np.array(listed["bboxes"]), atol=1e-5)
+    assert out["keypoints"].tolist() == listed["keypoints"]
+    assert out["keypoints_visible"] == [True] * len(listed["keypoints"])
+    # Integer tensors come back as float64, as integer arrays do.
+    ints = op({"image": item["image"], "bboxes": torch.tensor(boxes).long()}, seed=2)["bboxes"]
+    assert ints.dtype == torch.float64

@@ -122,9 +122,10 @@ def test_yolo_and_coco_boxes_are_checked_in_their_own_format() -> None:
 
 
 def test_marked_keypoints_may_lie_outside() -> None:
+    # An invisible keypoint is carried along, flag and all, wherever it lies.
     item = {"image": np.zeros((4, 4)), "keypoints": [[9.0, 1.0]], "keypoints_visible": [False]}
     out = HorizontalFlip()(item)
-    assert out["keypoints"] == [] and out["keypoints_visible"] == []
+    assert out["keypoints"] == [[-6.0, 1.0]] and out["keypoints_visible"] == [False]
 
 
 @pytest.mark.parametrize(
@@ -153,6 +154,8 @@ def test_marked_keypoints_may_lie_outside() -> None:
         (lambda: RandomResizedCrop(8, ratio=(2.0, 1.0)), ValueError, "ratio"),
         (lambda: RandomResizedCrop(8, interpolation="lanczos"), ValueError, "interpolation"),
         (lambda: HorizontalFlip(bbox_format="voc"), ValueError, "bbox_format"),
+        (lambda: VerticalFlip(outside_keypoints="clip"), ValueError, "outside_keypoints"),
+        (lambda: HorizontalFlip(min_visibility=-0.1), ValueError, "min_visibility"),
     ],
 )
 def test_bad_parameters_are_rejected(make: Any, error: type, match: str) -> None:
