@@ -131,9 +131,9 @@ def describe_missing(name_or_path: str, reason: str) -> str:
         f"model {name_or_path!r} is not available: {reason}\n"
         f"  looked in: {'; '.join(looked)}\n"
         "  to provide it offline: on a machine with internet run\n"
-        f"    huggingface-cli download {name_or_path} --local-dir ./models/{path.name}\n"
-        "  copy that directory here and pass its path instead of the hub name "
-        "(or copy the hub cache and set HF_HOME)."
+        f"    hf download {name_or_path} --local-dir ./models/{path.name}\n"
+        "  (hf comes with huggingface_hub), copy that directory here and pass its path "
+        "instead of the hub name (or copy the hub cache and set HF_HOME)."
     )
 
 
