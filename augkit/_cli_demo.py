@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ._jsonl import dumps_line, load_jsonl
 from .core import AugkitError, BaseAugmenter, Params
 from .pipeline import Pipeline
 from .trace import Trace
@@ -60,8 +61,7 @@ _SAMPLE_TEXTS = resources.files("augkit") / "data" / "sample_texts.jsonl"
 
 
 def _sample_texts() -> list[dict[str, Any]]:
-    text = _SAMPLE_TEXTS.read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line]
+    return load_jsonl(_SAMPLE_TEXTS)
 
 
 def _text_ops(
@@ -141,7 +141,7 @@ def _demo_texts(out: Path, seed: int, ops: list[Any], originals: list[dict[str, 
             overwrite=True,
             restart=True,
         )
-    records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    records = load_jsonl(target)
     for rec in records:
         if rec["variant"] != 0:
             continue
@@ -212,10 +212,10 @@ def _demo_image(out: Path, seed: int) -> None:
         _say(f"  trace:  {format_trace(trace)}")
         caption = " > ".join(s.op.replace("random_resized_crop", "rrc") for s in trace.steps)
         tiles.append((f"#{k} {caption or 'unchanged'}", _Fixed(result)))
-        lines.append(json.dumps({"sample": k, "trace": trace.to_dict()}))
+        lines.append(dumps_line({"sample": k, "trace": trace.to_dict()}))
     tiles += [(op.name, op) for op in ops]
     grid = save_preview_grid(item, tiles, out / "image_grid.png", seed=seed)
-    (out / "image_traces.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / "image_traces.jsonl").write_text("".join(lines), encoding="utf-8")
     _say()
     _say(f"wrote {grid} (original, {N_IMAGE_SAMPLES} Markov samples, each operator alone)")
     _say(f"wrote {out / 'image_traces.jsonl'}")

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._jsonl import LineError, decode_line, iter_lines, parse_line
 from .core import AugkitError, ConfigError
 from .corpus import FORMATS, BadRecord, augment_corpus, detect_format, read_records, text_pipeline
 from .pipeline import Pipeline
@@ -186,29 +186,34 @@ def cmd_replay(args: argparse.Namespace) -> int:
     wanted = _parse_lines(args.lines) if args.lines else None
 
     out_path = Path(args.output)
+    selected: list[tuple[int, dict[str, Any]]] = []
+    n_lines = 0
     try:
-        raw_lines = out_path.read_text(encoding="utf-8").splitlines()
+        f = out_path.open("rb")
     except FileNotFoundError:
         raise CommandError(f"output file {str(out_path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"cannot read {str(out_path)!r}: {exc}") from None
-    selected: list[tuple[int, dict[str, Any]]] = []
-    for number, raw in enumerate(raw_lines, 1):
-        if wanted is not None and number not in wanted:
-            continue
-        try:
-            rec = json.loads(raw)
-            if not isinstance(rec, dict) or "source_index" not in rec or "trace" not in rec:
-                raise ValueError("not an augkit output record")
-        except ValueError as exc:
-            raise CommandError(f"{out_path}:{number}: {exc}") from None
-        if field not in rec:
-            raise CommandError(
-                f"{out_path}:{number}: no field {field!r}; pass the --field used with augment"
-            )
-        selected.append((number, rec))
+    except OSError as exc:
+        raise CommandError(f"cannot read {str(out_path)!r}: {exc.strerror or exc}") from None
+    with f:
+        # Records end at "\n" only: a text may hold U+2028 and other characters
+        # that str.splitlines() would take for line breaks (augkit._jsonl).
+        for number, raw in iter_lines(f):
+            n_lines = number
+            if wanted is not None and number not in wanted:
+                continue
+            try:
+                rec = parse_line(decode_line(raw))
+                if not isinstance(rec, dict) or "source_index" not in rec or "trace" not in rec:
+                    raise LineError("not an augkit output record")
+            except LineError as exc:
+                raise CommandError(f"{out_path}:{number}: {exc.reason}") from None
+            if field not in rec:
+                raise CommandError(
+                    f"{out_path}:{number}: no field {field!r}; pass the --field used with augment"
+                )
+            selected.append((number, rec))
     if wanted is not None and (missing := sorted(wanted - {n for n, _ in selected})):
-        raise CommandError(f"{out_path} has no line(s) {missing[:10]} ({len(raw_lines)} lines)")
+        raise CommandError(f"{out_path} has no line(s) {missing[:10]} ({n_lines} lines)")
 
     need = {int(rec["source_index"]) for _, rec in selected}
     texts: dict[int, str] = {}

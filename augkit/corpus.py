@@ -7,7 +7,8 @@ Inputs and their source index
 -----------------------------
 - JSONL (``.jsonl``, ``.ndjson``): one JSON object per line; the text is
   ``record[field]`` and must be a string. The source index is the 0-based line
-  number. Blank lines are skipped (they keep their number).
+  number. Blank lines are skipped (they keep their number). Only ``\n`` ends
+  a line: U+2028, U+0085 and the like inside a text are text.
 - CSV / TSV (``.csv``, ``.tsv``): a header row, then one record per row. The
   source index is the 0-based data row (blank rows are skipped by the reader
   and not counted).
@@ -59,6 +60,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from ._jsonl import LineError, decode_line, dumps_line, find_non_finite, iter_lines, parse_line
 from .core import AugkitError, check_int
 from .pipeline import Pipeline
 
@@ -177,28 +179,22 @@ def _open_input(path: Path, mode: str = "rb", **kwargs: Any) -> IO[Any]:
 def _read_lines(
     path: Path, fmt: str, field: str, label_field: str | None
 ) -> Iterator[Record | BadRecord]:
+    # Lines end at b"\n" only (augkit._jsonl): U+2028 and friends are text.
     with _open_input(path) as f:
-        for number, raw in enumerate(f):
-            line = number + 1
-            if number == 0 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]  # UTF-8 byte-order mark
-            raw = raw.rstrip(b"\r\n")
+        for line, raw in iter_lines(f):
+            index = line - 1
             if not raw.strip():
                 continue
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield BadRecord(number, line, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
+                text = decode_line(raw)
+                if fmt == "txt":
+                    yield Record(index, line, text)
+                    continue
+                obj = parse_line(text)
+            except LineError as exc:
+                yield BadRecord(index, line, exc.reason)
                 continue
-            if fmt == "txt":
-                yield Record(number, line, text)
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield BadRecord(number, line, f"malformed JSON: {exc.msg} (column {exc.colno})")
-                continue
-            yield _from_mapping(obj, number, line, field, label_field)
+            yield _from_mapping(obj, index, line, field, label_field)
 
 
 def _from_mapping(
@@ -216,6 +212,17 @@ def _from_mapping(
         if label_field not in obj:
             return BadRecord(index, line, f"no label field {label_field!r}")
         label = obj[label_field]
+        # Python's json reads NaN and Infinity, which JSON does not have: such a
+        # label could not be written to the output as valid JSON.
+        where = find_non_finite(label)
+        if where is not None:
+            at = f" at {where}" if where else ""
+            return BadRecord(
+                index,
+                line,
+                f"label field {label_field!r}{at} is NaN or infinite, which JSON cannot "
+                "represent (write null or a finite number)",
+            )
     return Record(index, line, text, label)
 
 
@@ -734,7 +741,7 @@ class _Variants:
             if self.label_field is not None:
                 obj[self.label_field] = rec.label
             obj["trace"] = trace
-            return json.dumps(obj, ensure_ascii=False) + "\n"
+            return dumps_line(obj)
 
         out = [line(None, rec.text, None)] if self.keep_original else []
         for v, (text, trace) in enumerate(outs):

@@ -462,3 +462,59 @@ def test_an_image_pipeline_is_refused_for_text(
     code = run("augment", inp, "-o", work / "o.jsonl", "-c", ROOT / "examples/image_pipeline.yaml")
     assert_user_error(capsys, code, "'image'", "works on text")
     assert no_outputs(work, "o.jsonl")
+
+
+# ----------------------------------------------------------------- issue 9: found by a new user
+
+# Characters str.splitlines() breaks at (JSON leaves the last three raw inside strings).
+LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def test_replay_reads_texts_with_line_separators(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [{"text": f"line one{c}line two {i}", "label": c} for i, c in enumerate(LINE_BREAKS)]
+    inp = write_jsonl(work / "in.jsonl", rows)
+    code = augment(work, inp, "out.jsonl", "--n", "2", "--keep-original", "--label-field", "label")
+    assert code == 0
+    data = (work / "out.jsonl").read_bytes()
+    # Written escaped: every tool that splits lines sees one record per line.
+    assert len(data.decode("utf-8").splitlines()) == 3 * len(rows)
+    assert not any(c.encode("utf-8") in data for c in "\x85\u2028\u2029")
+    records = [json.loads(line) for line in data.decode("utf-8").splitlines()]
+    assert [r["label"] for r in records[::3]] == list(LINE_BREAKS)
+    capsys.readouterr()
+    base = ("replay", work / "out.jsonl", "--input", inp, "-c", work / "cfg.yaml")
+    assert run(*base, "--import", "tests.ops") == 0, capsys.readouterr().err
+    assert f"replayed {3 * len(rows)} record(s): all match" in capsys.readouterr().out
+    # An output written raw by another tool (only "\n" ends a record) reads the same.
+    raw = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    assert "\u2028" in raw
+    (work / "out.jsonl").write_text(raw, encoding="utf-8")
+    assert run(*base, "--import", "tests.ops", "--lines", "1-3") == 0, capsys.readouterr().err
+
+
+def test_text_input_lines_end_at_newline_only(work: Path) -> None:
+    (work / "in.txt").write_bytes("a\u2028b\r\nc\x85d\n".encode())
+    assert augment(work, work / "in.txt", "out.jsonl", "--n", "1", "--keep-original") == 0
+    originals = [r["text"] for r in read_jsonl(work / "out.jsonl") if r["variant"] is None]
+    assert originals == ["a\u2028b", "c\x85d"]
+
+
+def test_nan_label_is_a_bad_record(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Python's json reads NaN and Infinity; JSON has neither, so they cannot be written out.
+    lines = [
+        '{"text": "a", "label": 1}',
+        '{"text": "b", "label": NaN}',
+        '{"text": "c", "label": [-Infinity]}',
+    ]
+    inp = write_jsonl(work / "in.jsonl", lines)
+    code = augment(work, inp, "out.jsonl", "--label-field", "label", "--n", "1")
+    assert_user_error(
+        capsys, code, "line 2: label field 'label' is NaN", "line 3: label field 'label' at [0]"
+    )
+    assert no_outputs(work)
+    assert augment(work, inp, "out.jsonl", "--label-field", "label", "--n", "1", "--skip-bad") == 0
+    data = (work / "out.jsonl").read_text(encoding="utf-8")
+    assert "NaN" not in data and "Infinity" not in data
+    assert [r["label"] for r in read_jsonl(work / "out.jsonl")] == [1]
