@@ -131,6 +131,10 @@ def _err(msg: str) -> None:
     print(f"augkit: error: {msg}", file=sys.stderr)
 
 
+def _warn(msg: str) -> None:
+    print(f"augkit: warning: {msg}", file=sys.stderr)
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -160,6 +164,10 @@ def cmd_augment(args: argparse.Namespace) -> int:
         log=log,
         progress_bar=not args.quiet,
     )
+    if summary.inputs == 0:
+        # Said even with --quiet: an empty output is rarely what was meant.
+        why = f" (all {len(summary.skipped)} were bad and skipped)" if summary.skipped else ""
+        _warn(f"no records in {args.input!r}{why}; {summary.output} is empty")
     if not summary.already_complete:
         skipped = f"; skipped {len(summary.skipped)} bad record(s)" if summary.skipped else ""
         resumed = f" (resumed after {summary.resumed_from})" if summary.resumed_from else ""

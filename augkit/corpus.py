@@ -13,7 +13,14 @@ Inputs and their source index
   source index is the 0-based data row (blank rows are skipped by the reader
   and not counted).
 - plain text (anything else): one item per line, the line without its line
-  ending. The source index is the 0-based line number; blank lines are skipped.
+  ending (``\n`` or ``\r\n``). The source index is the 0-based line number;
+  blank lines are skipped.
+
+Before anything is written the whole input is read once: bad records are
+listed with their line (or skipped with ``skip_bad``); a field that no record
+has is one error, not one per record. A label must be JSON: a NaN or
+infinite label (Python's ``json`` reads them, JSON has no such values) makes
+its record a bad record. An input without records gives an empty output.
 
 The seeding rule
 ----------------
@@ -110,11 +117,16 @@ class Record:
 
 @dataclass(frozen=True)
 class BadRecord:
-    """An input record that cannot be augmented, with where and why."""
+    """An input record that cannot be augmented, with where and why.
+
+    ``missing`` names the field the record lacks when that is the reason (a
+    file none of whose records has the field is reported as one problem).
+    """
 
     index: int
     line: int
     reason: str
+    missing: str | None = None
 
     def describe(self, kind: str = "line") -> str:
         return f"{kind} {self.line}: {self.reason}"
@@ -202,15 +214,17 @@ def _from_mapping(
 ) -> Record | BadRecord:
     if not isinstance(obj, dict):
         return BadRecord(index, line, f"expected a JSON object, got {_json_type(obj)}")
+    fields = ", ".join(map(str, obj)) or "none"
     if field not in obj:
-        return BadRecord(index, line, f"no field {field!r} (fields: {', '.join(map(str, obj))})")
+        return BadRecord(index, line, f"no field {field!r} (fields: {fields})", missing=field)
     text = obj[field]
     if not isinstance(text, str):
         return BadRecord(index, line, f"field {field!r} is {_json_type(text)}, expected a string")
     label = None
     if label_field is not None:
         if label_field not in obj:
-            return BadRecord(index, line, f"no label field {label_field!r}")
+            reason = f"no label field {label_field!r} (fields: {fields})"
+            return BadRecord(index, line, reason, missing=label_field)
         label = obj[label_field]
         # Python's json reads NaN and Infinity, which JSON does not have: such a
         # label could not be written to the output as valid JSON.
@@ -289,10 +303,8 @@ def scan_input(
     leaving a half-written file behind.
     """
     p = Path(path)
-    digest = hashlib.sha256()
     with _open_input(p) as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+        digest = _sha256(f)
     good = 0
     bad: list[BadRecord] = []
     for rec in read_records(p, fmt, field, label_field):
@@ -300,7 +312,31 @@ def scan_input(
             bad.append(rec)
         else:
             good += 1
-    return InputScan(digest.hexdigest(), good, bad)
+    return InputScan(digest, good, bad)
+
+
+def _sha256(f: IO[bytes]) -> str:
+    """The SHA-256 of what is left to read in ``f``, read 1 MiB at a time."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_fields_exist(scan: InputScan, path: Path, kind: str, field: str) -> None:
+    """One message, not one per record, when no record of the file has the field asked for."""
+    if scan.records or not scan.bad:
+        return
+    missing = {b.missing for b in scan.bad}
+    if len(missing) != 1 or None in missing:
+        return
+    name = missing.pop()
+    option = "--field" if name == field else "--label-field"
+    raise InputError(
+        f"no record in {str(path)!r} has the field {name!r} ({option}); for example "
+        f"{scan.bad[0].describe(kind)}\npass {option} with a field the records have; "
+        "nothing was written"
+    )
 
 
 def text_pipeline(pipeline: Pipeline) -> Pipeline:
@@ -461,6 +497,7 @@ def augment_corpus(
 
     scan = scan_input(in_path, fmt, field, label_field)
     kind = "row" if fmt in ("csv", "tsv") else "line"
+    _check_fields_exist(scan, in_path, kind, field)
     if scan.bad and not skip_bad:
         shown = "\n  ".join(b.describe(kind) for b in scan.bad[:10])
         more = f"\n  ... and {len(scan.bad) - 10} more" if len(scan.bad) > 10 else ""

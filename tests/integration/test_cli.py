@@ -518,3 +518,32 @@ def test_nan_label_is_a_bad_record(work: Path, capsys: pytest.CaptureFixture[str
     data = (work / "out.jsonl").read_text(encoding="utf-8")
     assert "NaN" not in data and "Infinity" not in data
     assert [r["label"] for r in read_jsonl(work / "out.jsonl")] == [1]
+
+
+def test_field_that_no_record_has(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": t, "label": 1} for t in texts(30)])
+    err = assert_user_error(
+        capsys, augment(work, inp, "out.jsonl", "--field", "body"),
+        "no record in", "has the field 'body' (--field)", "fields: text, label",
+    )  # fmt: skip
+    assert err.count("line ") == 1  # one message, not one line per record
+    assert_user_error(
+        capsys, augment(work, inp, "out.jsonl", "--field", "body", "--skip-bad"), "--field"
+    )
+    code = augment(work, inp, "out.jsonl", "--label-field", "y")
+    assert_user_error(capsys, code, "has the field 'y' (--label-field)")
+    assert no_outputs(work)
+
+
+def test_empty_input_warns_and_writes_an_empty_output(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inp = work / "in.jsonl"
+    inp.write_text("\n\n", encoding="utf-8")
+    assert augment(work, inp, "out.jsonl") == 0  # --quiet does not hide it
+    err = capsys.readouterr().err
+    assert f"augkit: warning: no records in {str(inp)!r}" in err and "is empty" in err
+    assert (work / "out.jsonl").read_bytes() == b""
+    inp.write_text('{"text": 1}\n', encoding="utf-8")
+    assert augment(work, inp, "out2.jsonl", "--skip-bad") == 0
+    assert "all 1 were bad and skipped" in capsys.readouterr().err
