@@ -73,18 +73,32 @@ def unambiguous_height(h: int, c: int) -> int:
     return h
 
 
+TENSOR_DTYPES = (torch.uint8, torch.float32) * 3 + (
+    torch.float64,
+    torch.uint16,
+    torch.int64,
+    torch.uint32,
+    torch.bool,
+)
+
+
+def random_tensor(g: torch.Generator, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    """Uniform floats in [0, 1), integers in [0, 255] (0 or 1 for bool)."""
+    if dtype.is_floating_point:
+        return torch.rand(shape, generator=g, dtype=dtype)
+    top = 2 if dtype == torch.bool else 256
+    return torch.randint(0, top, shape, generator=g, dtype=torch.int64).to(dtype)
+
+
 @st.composite
 def tensors(draw: Any, *, max_side: int = 16) -> torch.Tensor:
-    """HxW, CxHxW or NxCxHxW tensors, uint8 or float32 (float64 sometimes)."""
+    """HxW, CxHxW or NxCxHxW tensors, uint8 or float32 mostly, other dtypes sometimes."""
     h = draw(st.integers(1, max_side))
     w = draw(st.integers(1, max_side))
     lead = draw(st.sampled_from([(), (1,), (3,), (2, 3), (1, 4)]))
-    dtype = draw(st.sampled_from([torch.uint8, torch.float32, torch.float32, torch.float64]))
+    dtype = draw(st.sampled_from(TENSOR_DTYPES))
     g = torch.Generator().manual_seed(draw(seeds))
-    shape = (*lead, h, w)
-    if dtype == torch.uint8:
-        return torch.randint(0, 256, shape, generator=g, dtype=torch.uint8)
-    return torch.rand(shape, generator=g, dtype=dtype)
+    return random_tensor(g, (*lead, h, w), dtype)
 
 
 PIL_MODES = ("L", "RGB", "RGBA", "F", "I;16", "P", "1", "LA")

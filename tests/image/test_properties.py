@@ -24,6 +24,7 @@ from .helpers import (
     images,
     np_images,
     operators,
+    random_tensor,
     same,
     seeds,
     tensors,
@@ -76,13 +77,7 @@ def same_shape_batch(draw: Any) -> list[Any]:
     n = draw(st.integers(2, 4))
     if isinstance(first, torch.Tensor):
         g = torch.Generator().manual_seed(draw(seeds))
-        if first.dtype == torch.uint8:
-            rest = [
-                torch.randint(0, 256, first.shape, generator=g, dtype=torch.uint8)
-                for _ in range(n - 1)
-            ]
-        else:
-            rest = [torch.rand(first.shape, generator=g, dtype=first.dtype) for _ in range(n - 1)]
+        rest = [random_tensor(g, tuple(first.shape), first.dtype) for _ in range(n - 1)]
         return [first, *rest]
     return [first, *(draw(st.just(first[::-1].copy())) for _ in range(n - 1))]
 
