@@ -5,10 +5,10 @@ albumentations. What this module adds is what OpenCV leaves to the caller, so
 that every dtype and channel count gets the same arithmetic (OpenCV 5.0,
 measured against float64 references; the tests pin each point):
 
-* **Channel groups.** OpenCV warps at exact (float32) coordinates only images
-  of 1, 3 or 4 channels; 2 channels (and the 2-channel rest of a 6-channel
-  image) are warped bilinearly on a 1/32-pixel grid, and bicubic / area take
-  at most four channels. Images are split into groups of 4, 3 or 1 channels
+* **Channel groups.** OpenCV warps uint8 / uint16 / float32 at exact
+  (float32) coordinates only in images of 1, 3 or 4 channels; 2 channels (and
+  the 2-channel rest of a 6-channel image) are warped bilinearly on a
+  1/32-pixel grid, and bicubic / area take at most four channels. Images are split into groups of 4, 3 or 1 channels
   (a rest of 2 is 1 + 1), so a channel's result never depends on the channels
   that travel with it. HxWx1 keeps its axis (OpenCV drops it).
 * **Smooth warps** (bilinear, bicubic) sample uint8, uint16 and float32 as

@@ -35,16 +35,18 @@ depends on the other channels, so for the same parameters:
   source pixels, except where a source position lies within float32 rounding
   (about 1e-7 x the image size, in pixels) of a pixel boundary;
 * bilinear, bicubic and area results agree to
-  ``|numpy - torch| <= 1e-6 * max(H, W, 16) * R``, ``H``, ``W`` being the larger
-  of the input and output sizes and ``R`` the value range of the channel
-  (max - min over the image and a constant fill); integer dtypes may differ by
-  one more level (rounding), float16 / bfloat16 by one more unit in the last
-  place. That is float32 arithmetic: the numpy path samples float64 and 32/64-bit
-  integers in float32 (each channel shifted and scaled into [-1, 1]; OpenCV's
-  own float64 warps use a 1/32-pixel grid and its float64 bicubic saturates
-  at the int32 range), the torch path in float64. Area is OpenCV's
-  ``INTER_AREA`` on both paths (the tensor path applies its weights as
-  matrices).
+  ``|numpy - torch| <= 1e-6 * max(H, W, 16) * R + c * M``, ``H``, ``W`` being
+  the larger of the input and output sizes, ``R`` the value range of the
+  channel (max - min over the image and a constant fill), ``M`` its largest
+  magnitude, ``c`` 1e-5 for the dtypes sampled in float32 as they are (uint8,
+  uint16, int8, int16, float16, float32) and 1e-12 for the others; integer
+  dtypes may differ by one more level (rounding), float16 / bfloat16 by one
+  more unit in the last place. That is float32 arithmetic: the numpy path
+  samples float64 and 32/64-bit integers in float32 (each channel shifted and
+  scaled into [-1, 1]; OpenCV's own float64 warps use a 1/32-pixel grid and
+  its float64 bicubic saturates at the int32 range), the torch path in
+  float64. Area is OpenCV's ``INTER_AREA`` on both paths (the tensor path
+  applies its weights as matrices). docs/image_operators.md gives the reasons.
 
 Crops are slices.
 
