@@ -350,9 +350,15 @@ def text_pipeline(pipeline: Pipeline) -> Pipeline:
 
 
 def paths_for(output: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
-    """``(output, output.partial, output.progress.json)``."""
+    """``(output, output.partial, output.progress.json)``: the files of a run in progress."""
     out = Path(output)
     return out, out.with_name(out.name + ".partial"), out.with_name(out.name + ".progress.json")
+
+
+def done_path_for(output: str | os.PathLike[str]) -> Path:
+    """``output.done.json``: the record of the finished run that wrote ``output``."""
+    out = Path(output)
+    return out.with_name(out.name + ".done.json")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -460,10 +466,14 @@ def augment_corpus(
 ) -> Summary:
     """Augment every record of ``input`` ``n`` times into JSONL ``output`` (see the module doc).
 
-    Resumes an interrupted run of the same job. Raises :class:`InputError`,
-    :class:`ResumeError`, :class:`ItemFailedError` or
-    :class:`~augkit.ConfigError` (all :class:`~augkit.AugkitError`) for
-    problems a user can fix.
+    Resumes an interrupted run of the same job; when ``output`` is already
+    the complete output of this job (same config, seed, input and options),
+    returns at once with ``already_complete`` set. An input without records
+    gives an empty output (``Summary.inputs == 0``; the command warns).
+    Raises :class:`InputError`, :class:`ResumeError`,
+    :class:`ItemFailedError`, :class:`~augkit.ConfigError` or
+    :class:`~augkit.ModelUnavailableError` (all :class:`~augkit.AugkitError`)
+    for problems a user can fix.
     """
     say = log or (lambda msg: None)
     if not isinstance(pipeline, Pipeline):
@@ -487,6 +497,7 @@ def augment_corpus(
     pipeline = text_pipeline(pipeline)
 
     out, partial, progress_path = paths_for(output)
+    done_path = done_path_for(output)
     in_path = Path(input)
     if in_path.exists() and out.exists() and in_path.resolve() == out.resolve():
         raise InputError("the output file must not be the input file")
@@ -527,18 +538,14 @@ def augment_corpus(
             os.replace(partial, out)
             _fsync_dir(out.parent)
         if out.exists():
-            progress_path.unlink(missing_ok=True)
-            summary.already_complete = True
-            summary.records_written = int(state["lines"])
-            say(f"{out} is already complete")
-            return summary
+            os.replace(progress_path, done_path)
+            _fsync_dir(out.parent)
+            return _already_complete(summary, state, say)
         progress_path.unlink()
         state = None  # the finished output was removed since; start over
     if out.exists() and not overwrite:
-        raise ResumeError(
-            f"{str(out)!r} already exists; pass --overwrite to replace it "
-            "(it is replaced only once the new output is complete)"
-        )
+        # Raises unless OUTPUT is what this very run would write.
+        return _already_complete(summary, _check_done(out, done_path, fp), say)
     if state is None and not restart and partial.exists() and partial.stat().st_size > 0:
         raise ResumeError(
             f"{str(partial)!r} exists without a progress record, so it cannot be resumed; "
@@ -588,17 +595,63 @@ def augment_corpus(
             total=scan.records,
             progress_bar=progress_bar,
         )
+        f.seek(0)
+        state["sha256"] = _sha256(f)
         _write_json_atomic(progress_path, _progress(fp, state, complete=True))
+    # The order makes every crash recoverable: a complete progress record and
+    # OUTPUT.partial (rename it), or OUTPUT (rename the record to OUTPUT.done.json).
     os.replace(partial, out)
     _fsync_dir(out.parent)
-    progress_path.unlink(missing_ok=True)
+    os.replace(progress_path, done_path)
     _fsync_dir(out.parent)
     summary.records_written = int(state["lines"])
     return summary
 
 
+def _already_complete(
+    summary: Summary, record: dict[str, Any], say: Callable[[str], None]
+) -> Summary:
+    summary.already_complete = True
+    summary.records_written = int(record["lines"])
+    say(f"{summary.output} is already complete (the same config, seed, input and options)")
+    return summary
+
+
+def _check_done(out: Path, done_path: Path, fp: dict[str, Any]) -> dict[str, Any]:
+    """The done record of ``out`` if ``out`` is the complete output of run ``fp``; else raise."""
+    replace = "pass --overwrite to replace it (it is replaced only once the new output is complete)"
+    if not done_path.exists():
+        raise ResumeError(
+            f"{str(out)!r} already exists and there is no record of the run that wrote it "
+            f"({done_path.name}); {replace}"
+        )
+    try:
+        record = _read_record(done_path)
+        if not record.get("complete") or not isinstance(record.get("sha256"), str):
+            raise ValueError("not the record of a finished run")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ResumeError(
+            f"the run record {str(done_path)!r} is unreadable ({exc}); {replace}"
+        ) from None
+    diffs = _diffs(record["fingerprint"], fp)
+    if diffs:
+        raise ResumeError(
+            f"{str(out)!r} already exists, written with different settings:\n  "
+            + "\n  ".join(diffs)
+            + f"\n{replace}"
+        )
+    with out.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size != record["bytes"] or _sha256(f) != record["sha256"]:
+            raise ResumeError(
+                f"{str(out)!r} was changed after augkit wrote it (it no longer matches "
+                f"{done_path.name}); {replace}"
+            )
+    return record
+
+
 def _progress(fp: dict[str, Any], state: dict[str, Any], *, complete: bool) -> dict[str, Any]:
-    return {
+    record = {
         "format": PROGRESS_FORMAT,
         "version": PROGRESS_VERSION,
         "fingerprint": fp,
@@ -608,6 +661,33 @@ def _progress(fp: dict[str, Any], state: dict[str, Any], *, complete: bool) -> d
         "bytes": int(state["bytes"]),
         "complete": complete,
     }
+    if complete:
+        record["sha256"] = state["sha256"]  # of the whole output
+    return record
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    """A progress or done record, checked for shape; ``ValueError`` says what is wrong."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    if data.get("format") != PROGRESS_FORMAT or data.get("version") != PROGRESS_VERSION:
+        raise ValueError("not an augkit progress record of a known version")
+    for k in ("next_index", "records", "lines", "bytes"):
+        if not isinstance(data[k], int) or data[k] < 0:
+            raise ValueError(f"bad {k!r}")
+    if not isinstance(data["fingerprint"], dict):
+        raise ValueError("bad fingerprint")
+    return data
+
+
+def _diffs(old_fp: dict[str, Any], fp: dict[str, Any]) -> list[str]:
+    """One line per setting that differs between two fingerprints: ``--seed: 0 then, 1 now``."""
+    return [
+        f"{_FIELD_NAMES.get(k, k)}: {_short(old_fp.get(k))} then, {_short(fp.get(k))} now"
+        for k in sorted(set(fp) | set(old_fp))
+        if old_fp.get(k) != fp.get(k)
+    ]
 
 
 def _load_progress(path: Path, fp: dict[str, Any], restart: bool) -> dict[str, Any] | None:
@@ -617,25 +697,13 @@ def _load_progress(path: Path, fp: dict[str, Any], restart: bool) -> dict[str, A
         path.unlink()
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != PROGRESS_FORMAT or data.get("version") != PROGRESS_VERSION:
-            raise ValueError("not an augkit progress record of a known version")
-        for k in ("next_index", "records", "lines", "bytes"):
-            if not isinstance(data[k], int) or data[k] < 0:
-                raise ValueError(f"bad {k!r}")
-        old_fp = data["fingerprint"]
-        if not isinstance(old_fp, dict):
-            raise ValueError("bad fingerprint")
+        data = _read_record(path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ResumeError(
             f"the progress record {str(path)!r} is unreadable ({exc}); "
             "pass --restart to discard the interrupted run and start over"
         ) from None
-    diffs = [
-        f"{_FIELD_NAMES.get(k, k)}: {_short(old_fp.get(k))} then, {_short(fp.get(k))} now"
-        for k in sorted(set(fp) | set(old_fp))
-        if old_fp.get(k) != fp.get(k)
-    ]
+    diffs = _diffs(data["fingerprint"], fp)
     if diffs:
         raise ResumeError(
             f"{str(path)!r} records an interrupted run with different settings, so its output "
@@ -643,7 +711,7 @@ def _load_progress(path: Path, fp: dict[str, Any], restart: bool) -> dict[str, A
             + "\n  ".join(diffs)
             + "\nre-run with the original settings to resume, or pass --restart to start over"
         )
-    return dict(data)
+    return data
 
 
 def _batches(

@@ -15,7 +15,7 @@ import pytest
 
 from augkit import Pipeline
 from augkit.cli import main
-from augkit.corpus import augment_corpus, paths_for
+from augkit.corpus import augment_corpus, done_path_for, paths_for
 from tests.integration import _ops  # noqa: F401  (registers test_slow_upper, test_fail_on)
 from tests.ops import AppendToken, DropChar
 
@@ -291,14 +291,43 @@ def test_an_item_the_pipeline_cannot_take(work: Path, capsys: pytest.CaptureFixt
 # ----------------------------------------------------------------- resume rules
 
 
-def test_existing_output_needs_overwrite(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rerunning_a_completed_command_is_safe(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 9: the same command again exits 0 ("already complete"), a different one says what
+    differs, and --overwrite replaces."""
     inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(3)])
     assert augment(work, inp, "out.jsonl", "--n", "1") == 0
-    first = (work / "out.jsonl").read_bytes()
+    out = work / "out.jsonl"
+    first = out.read_bytes()
+    assert done_path_for(out).exists() and not paths_for(out)[2].exists()
+    capsys.readouterr()
+    cmd = ("augment", inp, "-o", out, "-c", work / "cfg.yaml", "--import", "tests.ops", "--n", "1")
+    assert run(*cmd) == 0
+    assert "is already complete" in capsys.readouterr().err
+    assert out.read_bytes() == first
+    assert augment(work, inp, "out.jsonl", "--n", "1") == 0  # and again, quietly
+    # A different seed, n or config over the finished output: an error naming what differs.
+    code = augment(work, inp, "out.jsonl", "--n", "1", "--seed", "4")
+    assert_user_error(capsys, code, "different settings", "--seed: 0 then, 4 now", "--overwrite")
+    code = augment(work, inp, "out.jsonl", "--n", "2")
+    assert_user_error(capsys, code, "--n: 1 then, 2 now")
+    (work / "cfg.yaml").write_text(CONFIG.replace("max_steps: 4", "max_steps: 2"))
+    assert_user_error(capsys, augment(work, inp, "out.jsonl", "--n", "1"), "pipeline config")
+    (work / "cfg.yaml").write_text(CONFIG)
+    write_jsonl(inp, [{"text": t} for t in texts(4)])
+    assert_user_error(capsys, augment(work, inp, "out.jsonl", "--n", "1"), "input file content")
+    write_jsonl(inp, [{"text": t} for t in texts(3)])
+    assert out.read_bytes() == first  # refusing touched nothing
+    # An output changed after it was written is not "complete" any more.
+    out.write_bytes(first[:-10] + b"edited!!}\n")
+    assert_user_error(capsys, augment(work, inp, "out.jsonl", "--n", "1"), "was changed")
+    # Without a record of the run that wrote it, an existing file is not touched.
+    done_path_for(out).unlink()
     assert_user_error(capsys, augment(work, inp, "out.jsonl", "--n", "1"), "--overwrite")
-    assert (work / "out.jsonl").read_bytes() == first
     assert augment(work, inp, "out.jsonl", "--n", "2", "--overwrite") == 0
-    assert len(read_jsonl(work / "out.jsonl")) == 6
+    assert len(read_jsonl(out)) == 6
+    assert augment(work, inp, "out.jsonl", "--n", "2") == 0  # complete again, for the new run
 
 
 class Crash(BaseException):
