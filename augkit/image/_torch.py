@@ -6,7 +6,8 @@ The kernels follow the numpy ones' conventions (``_cv``), so that the two
 paths agree to the tolerance stated in the operators' docs:
 
 * **Nearest neighbour moves whole pixels.** Warps sample a map of source
-  pixel indices (float64, exact) with ``grid_sample`` and gather the pixels;
+  pixel indices (float32, exact below 2**24 pixels; float64 above) with
+  ``grid_sample`` and gather the pixels;
   resizes select rows and columns by ``_cv.nearest_indices``. Results are
   bit-exact for every dtype, and the pixel chosen never depends on the dtype
   or on the channel count.
@@ -189,7 +190,10 @@ def _warp_nearest(
     ho, wo = out_hw
     constant = border == "constant"
     # Index + 1 under the constant border, so that 0 (the zero padding) means "outside".
-    index = torch.arange(hi * wi, dtype=torch.float64, device=x.device).view(1, 1, hi, wi)
+    # float32 holds every index below 2**24 exactly (and MPS has no float64); the
+    # map's dtype depends on the size only, so every dtype picks the same pixels.
+    exact = torch.float32 if hi * wi < 2**24 else torch.float64
+    index = torch.arange(hi * wi, dtype=exact, device=x.device).view(1, 1, hi, wi)
     src = _sample(torch, index + 1 if constant else index, inverses, out_hw, "nearest", border)
     src = src.to(torch.int64).reshape(src.shape[0], 1, ho * wo)
     if constant:
