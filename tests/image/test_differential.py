@@ -191,8 +191,8 @@ def _near_a_tie(inverse: np.ndarray, out_hw: tuple[int, int], eps: float) -> np.
 def test_nearest_rotation_picks_the_same_pixels_on_both_paths(
     dtype: Any, channels: int | None, angle: float, border: str, seed: int
 ) -> None:
-    # Each value is its own source index in the first channel, so a differing
-    # pixel is a differing choice; that may only happen at a (float32) tie.
+    # Nearest moves whole pixels, so a differing output pixel is a differing
+    # choice of source pixel; that may only happen at a (float32) tie.
     x = image(dtype, channels, seed, hw=(15, 21))
     op = Rotate((angle, angle), interpolation="nearest", border=border, fill=1)
     a = op(x, seed=0)
