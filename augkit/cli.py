@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ._jsonl import LineError, decode_line, iter_lines, parse_line
-from .core import AugkitError, ConfigError
+from .core import AugkitError, ConfigError, ModelUnavailableError
 from .corpus import FORMATS, BadRecord, augment_corpus, detect_format, read_records, text_pipeline
 from .pipeline import Pipeline
 from .trace import Trace
@@ -183,6 +183,12 @@ def cmd_describe(args: argparse.Namespace) -> int:
     pipeline = load_pipeline(args.config)
     print(f"{args.config}: valid")
     print(pipeline.describe())
+    try:
+        pipeline.check_available()
+    except ModelUnavailableError as exc:
+        # The config is valid; it just cannot run on this machine as it is.
+        sys.stdout.flush()
+        _warn(f"augment would stop here before writing anything:\n{exc}")
     return EXIT_OK
 
 

@@ -423,6 +423,27 @@ class BaseAugmenter:
         params = _sample_batch(self, xs, seed=seed, rngs=rngs, epoch=epoch, indices=indices)
         return self.apply_batch(xs, params)
 
+    # -- availability ---------------------------------------------------
+    def check_available(self) -> None:
+        """Raise if a model, data file or library this operator needs is missing here.
+
+        Cheap and offline: it resolves paths and cache entries, and loads no
+        weights, so :meth:`augkit.Pipeline.check_available` (which ``augkit
+        augment`` runs before it creates any output file, and ``augkit
+        describe`` reports as a warning) can ask every operator. Raises
+        :class:`ModelUnavailableError` naming what is missing and how to
+        provide it (``ImportError`` for a missing package).
+
+        Model-backed operators override it. The default asks the components
+        the operator holds (attribute values with a ``check_available`` method
+        of their own, such as a word source), so an operator that takes a
+        model-backed component needs no code for it.
+        """
+        for value in getattr(self, "__dict__", {}).values():
+            check = getattr(value, "check_available", None)
+            if callable(check) and not isinstance(value, type) and value is not self:
+                check()
+
     # -- configuration --------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments, read back from attributes of the same name."""

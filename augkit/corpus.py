@@ -38,20 +38,35 @@ JSONL, one record per (input, variant), in input order, variants in order::
 ``label`` is there with ``label_field``; with ``keep_original`` each input's
 own text comes first as ``"variant": null, "trace": null``. The trace
 replays the output from the input text alone (:meth:`augkit.Pipeline.replay`,
-``augkit replay``).
+``augkit replay``). Records are UTF-8 with U+2028, U+2029 and U+0085 escaped
+(``augkit._jsonl``), so every tool that splits lines sees one record per line.
 
-Crash safety and resume
------------------------
-Records go to ``OUTPUT.partial`` in batches; after each batch the file is
-flushed and fsynced, then a small progress record ``OUTPUT.progress.json``
-(input position reached, byte length of the output so far, a fingerprint of
-the run) is replaced atomically. Running the same command again after a crash
+Crash safety, resume and re-runs
+--------------------------------
+Before any file is created, the pipeline's operators are asked whether their
+models are here (:meth:`augkit.Pipeline.check_available`). Records go to
+``OUTPUT.partial`` in batches; after each batch the file is flushed and
+fsynced, then a small progress record ``OUTPUT.progress.json`` (input
+position reached, byte length of the output so far, a fingerprint of the
+run) is replaced atomically. Running the same command again after a crash
 (even ``kill -9`` in the middle of a batch) truncates ``OUTPUT.partial`` to the
 recorded length, dropping any partial line or unrecorded records, and
-continues from the recorded input position. When everything is written,
-``OUTPUT.partial`` is renamed to ``OUTPUT``: a file named ``OUTPUT`` is always
-complete. A progress record whose fingerprint (config, seed, n, fields,
-input content, augkit version) differs from the current run is never resumed.
+continues from the recorded input position. A run that fails (raises) before
+its first batch is written removes the two files again.
+
+When everything is written, the progress record is marked complete with the
+output's SHA-256, ``OUTPUT.partial`` is renamed to ``OUTPUT`` and the record
+to ``OUTPUT.done.json``, in that order: a file named ``OUTPUT`` is always
+complete, and a crash between the steps is finished by the next run. A
+progress record whose fingerprint (config, seed, n, fields, input content,
+augkit version) differs from the current run is never resumed.
+
+Running a finished command again is safe: when ``OUTPUT.done.json`` has the
+current run's fingerprint and ``OUTPUT`` still has the recorded length and
+SHA-256, the run says it is already complete and returns. Otherwise an
+existing ``OUTPUT`` is an error that says what differs (or that the file was
+changed, or that no record of its run exists), unless ``overwrite`` is given;
+the new output replaces it only once complete.
 """
 
 from __future__ import annotations
@@ -551,7 +566,11 @@ def augment_corpus(
             f"{str(partial)!r} exists without a progress record, so it cannot be resumed; "
             "pass --restart to discard it"
         )
+    # Before any output file exists: a model or library that is missing here
+    # is reported now, not after the first batch has created files.
+    pipeline.check_available()
 
+    fresh = state is None
     fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o644)
     with os.fdopen(fd, "r+b") as f:
         _lock(f, partial)
@@ -583,18 +602,29 @@ def augment_corpus(
                 f"resuming: {state['records']} of {scan.records} input(s) already done "
                 f"({state['lines']} records)"
             )
-        _run(
-            f,
-            read_records(in_path, fmt, field, label_field),
-            _Variants(pipeline, n, seed, field, label_field, keep_original, skip_bad, kind, say),
-            batch_size=batch_size,
-            state=state,
-            fp=fp,
-            progress_path=progress_path,
-            summary=summary,
-            total=scan.records,
-            progress_bar=progress_bar,
-        )
+        try:
+            _run(
+                f,
+                read_records(in_path, fmt, field, label_field),
+                _Variants(
+                    pipeline, n, seed, field, label_field, keep_original, skip_bad, kind, say
+                ),
+                batch_size=batch_size,
+                state=state,
+                fp=fp,
+                progress_path=progress_path,
+                summary=summary,
+                total=scan.records,
+                progress_bar=progress_bar,
+            )
+        except BaseException:
+            if fresh and not state["next_index"]:
+                # Failed before its first batch was recorded (a model that does
+                # not load, an operator that rejects its arguments): leave
+                # nothing behind, as a run that fails its checks does.
+                progress_path.unlink(missing_ok=True)
+                partial.unlink(missing_ok=True)
+            raise
         f.seek(0)
         state["sha256"] = _sha256(f)
         _write_json_atomic(progress_path, _progress(fp, state, complete=True))

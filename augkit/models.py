@@ -11,6 +11,10 @@ lazily through :func:`load_pretrained`, which
   which model, where augkit looked, and how to provide it offline,
 - never passes ``trust_remote_code``.
 
+:func:`check_model_available` answers "would this load here?" without
+loading anything (a directory with a config, or a hub name in the local
+cache), for the operators' ``check_available`` hooks.
+
 torch and transformers are imported inside the functions that need them.
 """
 
@@ -28,6 +32,8 @@ from .core import ModelUnavailableError
 __all__ = [
     "check_device",
     "check_dtype_name",
+    "check_installed",
+    "check_model_available",
     "clear_model_cache",
     "is_offline",
     "load_pretrained",
@@ -122,6 +128,14 @@ def describe_missing(name_or_path: str, reason: str) -> str:
     """The message of a :class:`~augkit.ModelUnavailableError` for ``name_or_path``."""
     path = Path(name_or_path).expanduser()
     looked = [f"a local directory {str(path.resolve())!r} (does not exist)"]
+    if not _is_hub_name(name_or_path):
+        return (
+            f"model {name_or_path!r} is not available: {reason}\n"
+            f"  looked in: {looked[0]}; it is not a hub name either (those look like "
+            "'Helsinki-NLP/opus-mt-en-de')\n"
+            "  pass the directory a model was saved to (save_pretrained, or "
+            "hf download REPO --local-dir DIR), or a hub name."
+        )
     looked.append(f"the Hugging Face cache {_hub_cache_dir()!r}")
     if is_offline():
         looked.append("not the hub: HF_HUB_OFFLINE is set")
@@ -135,6 +149,70 @@ def describe_missing(name_or_path: str, reason: str) -> str:
         "  (hf comes with huggingface_hub), copy that directory here and pass its path "
         "instead of the hub name (or copy the hub cache and set HF_HOME)."
     )
+
+
+def _is_hub_name(name: str) -> bool:
+    """Whether ``name`` is spelled like a hub repository id (``org/name`` or ``name``)."""
+    try:
+        from huggingface_hub.utils import validate_repo_id  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - huggingface_hub always comes with transformers
+        return name.count("/") <= 1 and not name.startswith((".", "/", "~"))
+    try:
+        validate_repo_id(name)
+    except ValueError:
+        return False
+    return True
+
+
+def check_installed(module: str, install: str) -> None:
+    """Raise ``ImportError`` saying ``install`` unless ``module`` is importable (not imported)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise ImportError(f"{module} is not installed: {install}")
+
+
+def check_model_available(name_or_path: str | os.PathLike[str]) -> None:
+    """Raise :class:`~augkit.ModelUnavailableError` unless ``name_or_path`` would load here.
+
+    Loads nothing and never contacts the hub: a local directory must hold a
+    ``config.json`` (what ``save_pretrained`` and ``hf download`` write); a
+    hub name must be in the local Hugging Face cache when ``HF_HUB_OFFLINE``
+    is set. Online, a hub name that is not cached passes: ``from_pretrained``
+    downloads it on first use.
+    """
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise TypeError(
+            f"model must be a hub name or a directory, got {type(name_or_path).__name__}"
+        )
+    name = os.fspath(name_or_path)
+    local = Path(name).expanduser()
+    if local.is_dir():
+        if not (local / "config.json").is_file():
+            raise ModelUnavailableError(
+                f"model {name!r}: the directory {str(local.resolve())!r} has no config.json, "
+                "so it is not a saved model (save_pretrained or hf download REPO --local-dir "
+                "DIR writes one)"
+            )
+        return
+    if local.exists():
+        raise ModelUnavailableError(
+            f"model {name!r} is a file; give the directory that holds the model's files"
+        )
+    if not _is_hub_name(name):
+        raise ModelUnavailableError(describe_missing(name, "no such directory"))
+    from huggingface_hub import try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(name, "config.json"), str):
+        return
+    if is_offline():
+        raise ModelUnavailableError(
+            describe_missing(name, "not in the local Hugging Face cache, and HF_HUB_OFFLINE is set")
+        )
 
 
 def load_pretrained(

@@ -24,6 +24,7 @@ from .core import (
     BaseAugmenter,
     ConfigError,
     ItemStreams,
+    ModelUnavailableError,
     check_fraction,
     check_int,
     fresh_seed,
@@ -398,6 +399,28 @@ class Pipeline:
         out = dict(item)
         out[self.key] = value
         return out
+
+    # ------------------------------------------------------------------ availability
+    def check_available(self) -> None:
+        """Raise :class:`~augkit.ModelUnavailableError` if any operator cannot run here.
+
+        Asks every operator that has a ``check_available`` method (see
+        :meth:`augkit.BaseAugmenter.check_available`: cheap, offline, no
+        weights loaded) and reports all of them at once, one line per
+        operator: ``operator 0 (back_translation): model ... is not available``.
+        A missing package (``ImportError``) is reported the same way.
+        """
+        problems = []
+        for i, op in enumerate(self.ops):
+            check = getattr(op, "check_available", None)
+            if not callable(check):
+                continue  # a protocol-only operator says nothing about models
+            try:
+                check()
+            except (ModelUnavailableError, ImportError) as exc:
+                problems.append(f"operator {i} ({op.name}): {exc}")
+        if problems:
+            raise ModelUnavailableError("\n".join(problems))
 
     # ------------------------------------------------------------------ analysis
     def expected_length(self) -> float:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..core import (
+    ModelUnavailableError,
     Params,
     TextAugmenter,
     batch_rngs,
@@ -239,6 +240,39 @@ class BackTranslation(TextAugmenter):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._init_runtime()
+
+    def check_available(self) -> None:
+        """Raise :class:`~augkit.ModelUnavailableError` unless every hop's model would load here.
+
+        Loads nothing: each model must be a directory with a ``config.json``
+        or, offline, a hub name in the local cache (see
+        :func:`augkit.models.check_model_available`); the backend's package
+        must be installed (``ImportError`` otherwise). Every missing model is
+        named, with the command that provides it.
+        """
+        if self._hops is not None:
+            return  # loaded already
+        from ..models import check_installed, check_model_available
+
+        check_installed("transformers", "back-translation needs pip install 'augkit[translate]'")
+        if self.backend == "ctranslate2":
+            check_installed("ctranslate2", "backend='ctranslate2' needs pip install ctranslate2")
+        roles: dict[str, list[str]] = {}
+        for role, model in zip(self._model_roles(), self.models):
+            roles.setdefault(model, []).append(role)
+        problems = []
+        for model, names in roles.items():
+            try:
+                check_model_available(model)
+            except ModelUnavailableError as exc:
+                problems.append(f"{', '.join(names)}: {exc}")
+        if problems:
+            raise ModelUnavailableError("\n".join(problems))
+
+    def _model_roles(self) -> list[str]:
+        """The argument that names each hop's model, in the order of :attr:`models`."""
+        between = [f"pivot_models[{i}]" for i in range(len(self.languages) - 3)]
+        return ["forward_model", *between, "backward_model"]
 
     def load(self) -> BackTranslation:
         """Load the models now instead of on first use; returns ``self``."""

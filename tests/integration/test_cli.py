@@ -576,3 +576,49 @@ def test_empty_input_warns_and_writes_an_empty_output(
     inp.write_text('{"text": 1}\n', encoding="utf-8")
     assert augment(work, inp, "out2.jsonl", "--skip-bad") == 0
     assert "all 1 were bad and skipped" in capsys.readouterr().err
+
+
+def _bt_config(work: Path, model: str) -> Path:
+    cfg = work / "bt.yaml"
+    cfg.write_text(
+        "operators:\n"
+        f"  - type: back_translation\n    params: {{forward_model: {json.dumps(model)}, "
+        f"backward_model: {json.dumps(model)}, device: cpu}}\n"
+        "chain: {start: [1.0], transitions: [[0.0]]}\n",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+@pytest.mark.parametrize("kind", ["directory", "hub name"])
+def test_missing_model_is_reported_before_any_output_file(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    pytest.importorskip("transformers")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model = str(work / "models" / "opus-mt-en-de") if kind == "directory" else "augkit-test/nope"
+    cfg = _bt_config(work, model)
+    inp = write_jsonl(work / "in.jsonl", [{"text": "A sentence."}])
+    code = run("augment", inp, "-o", work / "out.jsonl", "-c", cfg, "--quiet")
+    err = assert_user_error(capsys, code, model)
+    assert no_outputs(work)  # checked before OUT.partial and OUT.progress.json exist
+    assert "operator 0 (back_translation): forward_model, backward_model: " in err
+    if kind == "hub name":
+        assert f"hf download {model} --local-dir" in err and "huggingface-cli" not in err
+    # describe: the config is valid; that the model is missing here is a warning.
+    assert run("describe", cfg) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"{cfg}: valid")
+    assert "augkit: warning:" in captured.err and model in captured.err
+
+
+def test_a_run_that_fails_in_its_first_batch_leaves_nothing(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (work / "cfg.yaml").write_text(
+        "operators: [{type: test_fail_on}]\nchain: {start: [1.0], transitions: [[0.0]]}\n"
+    )
+    inp = write_jsonl(work / "in.jsonl", [{"text": "BOOM first"}, {"text": "fine"}])
+    code = augment(work, inp, "out.jsonl", "--import", "tests.integration._ops")
+    assert_user_error(capsys, code, "line 1", "BOOM")
+    assert no_outputs(work)
