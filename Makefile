@@ -12,7 +12,7 @@ export OMP_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo test lint typecheck pytest explore bench clean
+.PHONY: install demo test lint typecheck pytest explore test-model-builds bench clean
 
 $(STAMP): pyproject.toml constraints/cpu.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,20 @@ explore: install
 	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 test: lint typecheck pytest
+
+# The model-backed tests against other builds of the tiny test models, as
+# other machines would build them: other seeds, ATen's baseline kernels, MKL's
+# compatible mode with two threads (each in its own model cache). Not part of
+# `make test`: about 15 minutes. See tests/model_builds.py.
+MODEL_TESTS := tests/translate tests/insertion/test_masked_lm.py tests/insertion/test_doc_table.py tests/test_docs.py
+test-model-builds: install
+	for seed in 1 2 3; do \
+	  AUGKIT_TEST_MODEL_SEED=$$seed HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q $(MODEL_TESTS) || exit 1; \
+	done
+	AUGKIT_TEST_MODELS=.cache/test-models-baseline-kernels ATEN_CPU_CAPABILITY=default \
+	  HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q $(MODEL_TESTS)
+	AUGKIT_TEST_MODELS=.cache/test-models-mkl-compatible MKL_CBWR=COMPATIBLE OMP_NUM_THREADS=2 \
+	  HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q $(MODEL_TESTS)
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

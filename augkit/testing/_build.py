@@ -104,7 +104,8 @@ def default_cache_dir() -> Path:
     else ``~/.cache/augkit/test-models``."""
     env = os.environ.get("AUGKIT_TEST_MODELS")
     if env:
-        return Path(env).expanduser()
+        # Absolute: a returned model path must stay valid after a chdir or as a symlink target.
+        return Path(env).expanduser().resolve()
     repo = Path(__file__).resolve().parents[2]
     if (repo / "pyproject.toml").is_file():
         return repo / ".cache" / "augkit-test-models"
