@@ -29,6 +29,7 @@ __all__ = [
     "ItemStreams",
     "ModelUnavailableError",
     "TextAugmenter",
+    "check_batch",
     "check_choice",
     "check_fraction",
     "check_int",
@@ -119,6 +120,27 @@ def check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")
     return value
+
+
+def check_batch(name: str, xs: Any, *, one: str = "op(x)") -> list[Any]:
+    """A batch as a list of its items; a str, bytes or mapping is one item, not a batch.
+
+    Iterating ``"abc"`` would augment three one-character texts, and a dict
+    its keys: both are a ``TypeError`` that names ``one``, the call for a
+    single item.
+    """
+    if isinstance(xs, (str, bytes, bytearray, Mapping)):
+        what = "a mapping" if isinstance(xs, Mapping) else type(xs).__name__
+        raise TypeError(
+            f"{name} must be a sequence of items such as a list, got {what}; "
+            f"for one item use {one} or pass [x]"
+        )
+    try:
+        return list(xs)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a sequence of items such as a list, got {type(xs).__name__}"
+        ) from None
 
 
 # --------------------------------------------------------------------------- seeding
@@ -417,7 +439,7 @@ class BaseAugmenter:
 
         The result for an item does not depend on the rest of the batch.
         """
-        xs = list(xs)
+        xs = check_batch("xs", xs)
         for x in xs:
             self.validate_input(x)
         params = _sample_batch(self, xs, seed=seed, rngs=rngs, epoch=epoch, indices=indices)

@@ -25,6 +25,7 @@ from .core import (
     ConfigError,
     ItemStreams,
     ModelUnavailableError,
+    check_batch,
     check_fraction,
     check_int,
     fresh_seed,
@@ -279,9 +280,10 @@ class Pipeline:
 
         Each operator is called once per step (through ``apply_batch``) with
         every item whose path needs it at that step. Returns the list of
-        outputs, or ``(outputs, traces)`` with ``return_traces=True``.
+        outputs, or ``(outputs, traces)`` with ``return_traces=True``. A str
+        (or bytes, or a mapping) is one item, not a batch: a ``TypeError``.
         """
-        xs = list(xs)
+        xs = check_batch("xs", xs, one="augment(x)")
         idx = resolve_indices(len(xs), indices)
         outs, traces = self._run(xs, seed, epoch, idx, traced=return_traces)
         return (outs, traces) if return_traces else outs
@@ -333,8 +335,11 @@ class Pipeline:
         self, xs: Sequence[Any], traces: Sequence[Trace | Mapping[str, Any]]
     ) -> list[Any]:
         """:meth:`replay` for many items, batched by step and operator."""
-        xs = list(xs)
-        ts = [t if isinstance(t, Trace) else Trace.from_dict(t) for t in traces]
+        xs = check_batch("xs", xs, one="replay(x, trace)")
+        ts = [
+            t if isinstance(t, Trace) else Trace.from_dict(t)
+            for t in check_batch("traces", traces, one="replay(x, trace)")
+        ]
         if len(ts) != len(xs):
             raise ValueError(f"got {len(xs)} items but {len(ts)} traces")
         for t in ts:

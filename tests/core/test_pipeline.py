@@ -472,3 +472,25 @@ def test_check_available_asks_every_operator() -> None:
     # The components an operator holds are asked too.
     with pytest.raises(ModelUnavailableError, match=r"operator 0 .*'c' is not here"):
         Pipeline.sequence([_Holder(_NeedsModel("c"))]).check_available()
+
+
+@pytest.mark.parametrize("batch", ["abc", b"abc", bytearray(b"abc"), {"text": "abc"}])
+def test_a_str_or_mapping_is_not_a_batch(batch: Any) -> None:
+    pipe = Pipeline.sequence([AppendToken()])
+    with pytest.raises(TypeError, match=r"xs must be a sequence of items.*augment\(x\)"):
+        pipe.augment_batch(batch, seed=0)
+    with pytest.raises(TypeError, match="xs must be a sequence of items"):
+        pipe.replay_batch(batch, [])
+    with pytest.raises(TypeError, match="xs must be a sequence of items"):
+        AppendToken().augment_batch(batch, seed=0)
+    # A tuple, a generator and a list of one text are batches.
+    assert len(pipe.augment_batch(("abc",), seed=0)) == 1
+    assert len(pipe.augment_batch((x for x in ["a", "b"]), seed=0)) == 2
+
+
+def test_replay_batch_takes_a_list_of_traces() -> None:
+    pipe = Pipeline.sequence([AppendToken()])
+    out, trace = pipe.augment("abc", seed=0, return_trace=True)
+    with pytest.raises(TypeError, match="traces must be a sequence"):
+        pipe.replay_batch(["abc"], trace.to_dict())
+    assert pipe.replay_batch(["abc"], [trace.to_dict()]) == [out]
