@@ -53,31 +53,21 @@ def _import_plugins(modules: Sequence[str]) -> None:
 
 
 def load_pipeline(path: str | Path) -> Pipeline:
-    """Read and validate a pipeline config (YAML, or JSON for ``*.json``).
+    """Read and validate a pipeline config with :meth:`Pipeline.load` (``.json``, ``.yaml``, ``.yml``).
 
     Every problem becomes a :class:`~augkit.ConfigError` that names the file.
     """
-    p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file {str(p)!r} does not exist") from None
-    except IsADirectoryError:
-        raise ConfigError(f"config {str(p)!r} is a directory, not a file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"config file {str(p)!r} is not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {str(p)!r}: {exc.strerror or exc}") from None
-    try:
-        if p.suffix.lower() == ".json":
-            return Pipeline.from_json(text)
-        return Pipeline.from_yaml(text)
+        return Pipeline.load(path)
+    except ConfigError:
+        raise
     except (ValueError, TypeError, KeyError) as exc:
-        # ConfigError is a ValueError; operator constructors raise ValueError/TypeError.
-        raise ConfigError(f"invalid config {str(p)!r}: {exc}") from None
+        # Pipeline.load names the file in its own errors; anything else an
+        # operator's constructor raises is a bad config too.
+        raise ConfigError(f"invalid config {str(path)!r}: {exc}") from None
     except ImportError as exc:
         raise ConfigError(
-            f"config {str(p)!r} uses an operator whose optional dependency is missing: {exc}"
+            f"config {str(path)!r} uses an operator whose optional dependency is missing: {exc}"
         ) from None
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,13 +40,16 @@ from .core import (
 from .markov import MarkovChain
 from .trace import Step, Trace
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Pipeline"]
+__all__ = ["CONFIG_SUFFIXES", "FORMAT", "FORMAT_VERSION", "Pipeline"]
 
 FORMAT = "augkit.pipeline"
 FORMAT_VERSION = 1
 
 _MISSING = object()
 _MAX_U64 = 2**64 - 1
+
+#: Config file suffixes :meth:`Pipeline.load` and :meth:`Pipeline.save` know, and their format.
+CONFIG_SUFFIXES = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML"}
 
 
 class Pipeline:
@@ -476,7 +481,10 @@ class Pipeline:
     def from_dict(cls, config: Mapping[str, Any]) -> Pipeline:
         """Inverse of :meth:`to_dict`; raises :class:`ConfigError` on a bad config."""
         if not isinstance(config, Mapping):
-            raise ConfigError(f"a pipeline config must be a mapping, got {type(config).__name__}")
+            raise ConfigError(
+                "a pipeline config must be a mapping with 'operators' and 'chain', "
+                f"got {_json_kind(config)}"
+            )
         fmt = config.get("format", FORMAT)
         if fmt != FORMAT:
             raise ConfigError(f"not an augkit pipeline config (format {fmt!r})")
@@ -503,10 +511,13 @@ class Pipeline:
             raise ConfigError(f"invalid pipeline: {exc}") from None
 
     def to_json(self, **kwargs: Any) -> str:
+        """The config as JSON text (``indent=2`` unless you pass another)."""
         return json.dumps(self.to_dict(), **{"indent": 2, **kwargs})
 
     @classmethod
-    def from_json(cls, text: str) -> Pipeline:
+    def from_json(cls, text: str | bytes) -> Pipeline:
+        """A pipeline from JSON config *text*; to read a file use :meth:`load`."""
+        text = _config_text("from_json", text, "JSON")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -514,18 +525,107 @@ class Pipeline:
         return cls.from_dict(data)
 
     def to_yaml(self) -> str:
+        """The config as YAML text (needs PyYAML)."""
         yaml = _yaml()
         return str(yaml.safe_dump(self.to_dict(), sort_keys=False))
 
     @classmethod
-    def from_yaml(cls, text: str) -> Pipeline:
-        """Read a YAML config with ``yaml.safe_load`` (no arbitrary objects)."""
+    def from_yaml(cls, text: str | bytes) -> Pipeline:
+        """A pipeline from YAML config *text*, read with ``yaml.safe_load`` (no arbitrary
+        objects); to read a file use :meth:`load`."""
+        text = _config_text("from_yaml", text, "YAML")
         yaml = _yaml()
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ConfigError(f"invalid YAML: {exc}") from None
         return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Pipeline:
+        """Read a config file; the suffix says the format (see :data:`CONFIG_SUFFIXES`).
+
+        ``.json`` is read as JSON, ``.yaml`` / ``.yml`` as YAML; any other
+        suffix is a :class:`~augkit.ConfigError` naming the allowed ones.
+        Every problem (a missing or unreadable file, a bad config) is a
+        ``ConfigError`` that names the file; a missing optional package is
+        an ``ImportError``.
+        """
+        p, kind = _config_file(path, "load")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"config file {str(p)!r} does not exist") from None
+        except IsADirectoryError:
+            raise ConfigError(f"config {str(p)!r} is a directory, not a file") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"config file {str(p)!r} is not UTF-8 text") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {str(p)!r}: {exc.strerror or exc}") from None
+        try:
+            return cls.from_json(text) if kind == "JSON" else cls.from_yaml(text)
+        except ConfigError as exc:
+            raise ConfigError(f"invalid config {str(p)!r}: {exc}") from None
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the config to a file, in the format its suffix names (as :meth:`load` reads)."""
+        p, kind = _config_file(path, "save")
+        text = self.to_json() + "\n" if kind == "JSON" else self.to_yaml()
+        p.write_text(text, encoding="utf-8")
+
+
+def _config_file(path: Any, method: str) -> tuple[Path, str]:
+    """``path`` as a Path, and the format its suffix names; errors name the allowed suffixes."""
+    if not isinstance(path, (str, os.PathLike)):
+        hint = "; for a config dict use Pipeline.from_dict" if isinstance(path, Mapping) else ""
+        raise TypeError(
+            f"Pipeline.{method} takes a file path (str or os.PathLike), got "
+            f"{type(path).__name__}{hint}"
+        )
+    p = Path(path)
+    kind = CONFIG_SUFFIXES.get(p.suffix.lower())
+    if kind is None:
+        allowed = ", ".join(f"{s} ({k})" for s, k in CONFIG_SUFFIXES.items())
+        raise ConfigError(
+            f"cannot tell the format of config file {str(p)!r} from its suffix "
+            f"{p.suffix or '(none)'!r}; name it with one of {allowed}"
+        )
+    return p, kind
+
+
+def _config_text(method: str, text: Any, kind: str) -> str:
+    """``text`` if it can be config text; a clear error for a path or a file name given instead."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    if isinstance(text, os.PathLike):
+        raise TypeError(
+            f"Pipeline.{method} takes {kind} text, got a path ({os.fspath(text)!r}); "
+            "to read a file use Pipeline.load(path)"
+        )
+    if not isinstance(text, str):
+        raise TypeError(f"Pipeline.{method} takes {kind} text (a str), got {type(text).__name__}")
+    name = text.strip()
+    if (
+        name
+        and "\n" not in name
+        and (Path(name).suffix.lower() in CONFIG_SUFFIXES or os.path.isfile(name))
+    ):
+        raise ConfigError(
+            f"Pipeline.{method} takes {kind} text, and {name!r} looks like a file name; "
+            f"to read a file use Pipeline.load({name!r})"
+        )
+    return text
+
+
+def _json_kind(value: Any) -> str:
+    """What a parsed config value is, in words: ``a list``, ``a string ('pipe.yaml')``."""
+    if value is None:
+        return "nothing (an empty document)"
+    if isinstance(value, str):
+        return f"a string ({value[:40]!r})"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
 
 
 def _yaml() -> Any:

@@ -133,3 +133,62 @@ def test_outputs_are_identical_across_processes_and_hash_seeds() -> None:
         )
         results.add(proc.stdout)
     assert len(results) == 1
+
+
+# ----------------------------------------------------------------- files: Pipeline.load / save
+
+
+@pytest.mark.parametrize("name", ["pipe.json", "pipe.yaml", "pipe.yml", "PIPE.YAML"])
+@pytest.mark.parametrize("as_path", [True, False])
+def test_save_and_load_by_suffix(tmp_path: Path, name: str, as_path: bool) -> None:
+    pipe = Pipeline.sometimes([AppendToken(), DropChar()], p=[0.5, 0.7], key="text")
+    target = tmp_path / name
+    pipe.save(target if as_path else str(target))
+    text = target.read_text(encoding="utf-8")
+    if name.endswith(".json"):
+        assert json.loads(text) == pipe.to_dict()
+    else:
+        assert Pipeline.from_yaml(text).to_dict() == pipe.to_dict() and not text.startswith("{")
+    again = Pipeline.load(target if as_path else str(target))
+    assert again.to_dict() == pipe.to_dict()
+
+
+def test_load_and_save_errors_name_the_file_and_the_suffixes(tmp_path: Path) -> None:
+    pipe = Pipeline.sequence([AppendToken()])
+    allowed = r"\.json \(JSON\), \.yaml \(YAML\), \.yml \(YAML\)"
+    for bad in ("pipe.txt", "pipe"):
+        with pytest.raises(ConfigError, match=f"{bad}.*{allowed}"):
+            pipe.save(tmp_path / bad)
+        with pytest.raises(ConfigError, match=allowed):
+            Pipeline.load(tmp_path / bad)
+    with pytest.raises(ConfigError, match=r"missing\.yaml' does not exist"):
+        Pipeline.load(tmp_path / "missing.yaml")
+    (tmp_path / "bad.json").write_text('{"operators": []}', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"invalid config .*bad\.json.*non-empty list"):
+        Pipeline.load(tmp_path / "bad.json")
+    with pytest.raises(TypeError, match=r"takes a file path.*got dict; for a config dict use"):
+        Pipeline.load(pipe.to_dict())  # type: ignore[arg-type]
+
+
+def test_from_yaml_and_from_json_given_a_file_say_to_use_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9: from_yaml("pipe.yaml") said "must be a mapping, got str"; a Path raised
+    AttributeError."""
+    Pipeline.sequence([AppendToken()]).save(tmp_path / "pipe.yaml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(
+        ConfigError, match=r"from_yaml takes YAML text.*Pipeline\.load\('pipe.yaml'\)"
+    ):
+        Pipeline.from_yaml("pipe.yaml")
+    with pytest.raises(TypeError, match=r"from_yaml takes YAML text, got a path.*Pipeline\.load"):
+        Pipeline.from_yaml(tmp_path / "pipe.yaml")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"from_json takes JSON text, got a path"):
+        Pipeline.from_json(tmp_path / "pipe.json")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"from_json takes JSON text.*looks like a file name"):
+        Pipeline.from_json("other.json")  # not there: still a file name, not JSON
+    # A document that is not a mapping says what a config is.
+    with pytest.raises(ConfigError, match="mapping with 'operators' and 'chain', got a list"):
+        Pipeline.from_yaml("- a\n- b\n")
+    with pytest.raises(ConfigError, match="got nothing"):
+        Pipeline.from_yaml("")

@@ -622,3 +622,16 @@ def test_a_run_that_fails_in_its_first_batch_leaves_nothing(
     code = augment(work, inp, "out.jsonl", "--import", "tests.integration._ops")
     assert_user_error(capsys, code, "line 1", "BOOM")
     assert no_outputs(work)
+
+
+def test_config_file_suffix_decides_the_format(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipe().save(work / "cfg.json")
+    (work / "cfg.yml").write_text(CONFIG, encoding="utf-8")
+    for name in ("cfg.json", "cfg.yml"):
+        assert run("describe", work / name, "--import", "tests.ops") == 0
+        assert f"expected length: {pipe().expected_length():.4g}" in capsys.readouterr().out
+    (work / "cfg.conf").write_text(CONFIG, encoding="utf-8")
+    code = run("describe", work / "cfg.conf", "--import", "tests.ops")
+    assert_user_error(capsys, code, "cfg.conf", ".json (JSON), .yaml (YAML), .yml (YAML)")
