@@ -44,10 +44,16 @@ class MarkovChain:
         if n == 0:
             raise ValueError("start must have at least one state")
         self.transitions = _probabilities("transitions", transitions, ndim=2)
-        if self.transitions.shape != (n, n):
+        rows, cols = self.transitions.shape
+        if rows != cols:
             raise ValueError(
-                f"transitions must have shape ({n}, {n}) to match start's {n} states, "
-                f"got {self.transitions.shape}"
+                f"transitions must be square, one row and one column per state, got {rows}x{cols}"
+            )
+        if rows != n:
+            # Either may be the wrong one: say both, and what must agree.
+            raise ValueError(
+                f"start has {n} entries but transitions is {rows}x{rows}: both need one "
+                "entry (start) and one row and column (transitions) per state"
             )
         self.max_steps = None if max_steps is None else check_int("max_steps", max_steps, low=1)
         self.stop = np.clip(1.0 - self.transitions.sum(axis=1), 0.0, 1.0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +115,13 @@ class Pipeline:
         *,
         key: str | None = None,
     ) -> Pipeline:
-        """A pipeline whose chain you give directly (see :class:`MarkovChain`)."""
+        """A pipeline whose chain you give directly (see :class:`MarkovChain`).
+
+        ``start`` has one probability per operator, ``transitions`` one row
+        and one column per operator.
+        """
         _check_nonempty(ops)
+        _check_chain_shape(len(ops), start, transitions)
         return cls(ops, MarkovChain(start, transitions, max_steps), key=key)
 
     @classmethod
@@ -168,12 +173,16 @@ class Pipeline:
         ops = [op] if isinstance(op, Augmenter) else list(op)
         _check_nonempty(ops)
         m = len(ops)
-        if isinstance(p, (int, float, np.integer, np.floating)):
+        if isinstance(p, (str, bytes)) or not isinstance(p, Iterable):
+            # One probability; check_fraction names what is wrong with it.
             probs = [check_fraction("p", p)] * m
         else:
-            probs = [check_fraction("p[]", v) for v in p]
+            probs = [check_fraction(f"p[{i}]", v) for i, v in enumerate(p)]
             if len(probs) != m:
-                raise ValueError(f"p has {len(probs)} entries for {m} operators")
+                raise ValueError(
+                    f"p has {len(probs)} entries for {m} operators (give one probability, "
+                    "or one per operator)"
+                )
 
         def first_heads(after: int) -> np.ndarray:
             row = np.zeros(m)
@@ -645,6 +654,26 @@ def _groups(op_at_step: list[int | None]) -> list[tuple[int, list[int]]]:
         if op_index is not None:
             groups.setdefault(op_index, []).append(i)
     return sorted(groups.items())
+
+
+def _check_chain_shape(n: int, start: ArrayLike, transitions: ArrayLike) -> None:
+    """Name the argument whose length does not match the ``n`` operators (before the chain
+    itself, which cannot know which of ``start`` and ``transitions`` is the wrong one)."""
+    try:
+        start_shape = np.shape(start)  # type: ignore[arg-type]
+        trans_shape = np.shape(transitions)  # type: ignore[arg-type]
+    except ValueError:
+        return  # ragged: MarkovChain says what is wrong
+    if len(start_shape) == 1 and start_shape[0] != n:
+        raise ValueError(
+            f"start has {start_shape[0]} entries for {n} operator(s): give one probability "
+            "per operator"
+        )
+    if len(trans_shape) == 2 and trans_shape != (n, n):
+        raise ValueError(
+            f"transitions is {trans_shape[0]}x{trans_shape[1]} for {n} operator(s): it must be "
+            f"{n}x{n}, one row and one column per operator"
+        )
 
 
 def _check_nonempty(ops: Sequence[Augmenter]) -> None:

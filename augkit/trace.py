@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import ConfigError, to_jsonable
+from .core import ConfigError, check_int, to_jsonable
 
 __all__ = ["Step", "Trace"]
 
@@ -29,15 +29,47 @@ class Step:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Step:
-        try:
-            return cls(
-                op_index=int(d["op_index"]),
-                op=str(d["op"]),
-                params=dict(d.get("params") or {}),
-                state=int(d.get("state", d["op_index"])),
+        """Inverse of :meth:`to_dict`; :class:`~augkit.ConfigError` names what is wrong."""
+        if not isinstance(d, Mapping):
+            raise ConfigError(
+                f"malformed trace step: expected a mapping with op_index, op and params, "
+                f"got {type(d).__name__}"
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"malformed trace step {d!r}: {exc}") from None
+        where = f"trace step {_short(d)}"
+        op_index = _int_field(d, "op_index", where, _STEP_KEYS)
+        op = _field(d, "op", where, _STEP_KEYS)
+        if not isinstance(op, str):
+            raise ConfigError(f"malformed {where}: 'op' must be an operator name (str)")
+        params = d.get("params") or {}
+        if not isinstance(params, Mapping):
+            raise ConfigError(f"malformed {where}: 'params' must be a mapping")
+        state = _int_field(d, "state", where, _STEP_KEYS) if "state" in d else op_index
+        return cls(op_index=op_index, op=op, params=dict(params), state=state)
+
+
+_STEP_KEYS = "op_index, op and params"
+_TRACE_KEYS = "seed, epoch, index and steps"
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _field(d: Mapping[str, Any], key: str, where: str, keys: str) -> Any:
+    try:
+        return d[key]
+    except KeyError:
+        raise ConfigError(f"malformed {where}: no {key!r} (it needs {keys})") from None
+
+
+def _int_field(d: Mapping[str, Any], key: str, where: str, keys: str) -> int:
+    try:
+        return check_int(key, _field(d, key, where, keys), low=0)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(f"malformed {where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -74,21 +106,34 @@ class Trace:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Trace:
+        """Inverse of :meth:`to_dict`; :class:`~augkit.ConfigError` names what is wrong."""
         if not isinstance(d, Mapping):
-            raise ConfigError(f"a trace must be a mapping, got {type(d).__name__}")
-        try:
-            return cls(
-                seed=int(d["seed"]),
-                epoch=int(d["epoch"]),
-                index=int(d["index"]),
-                steps=tuple(Step.from_dict(s) for s in d.get("steps", [])),
+            raise ConfigError(
+                f"a trace must be a mapping with {_TRACE_KEYS}, got {type(d).__name__}"
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"malformed trace: {exc}") from None
+        steps = d.get("steps", [])
+        if isinstance(steps, (str, bytes, Mapping)) or not isinstance(steps, Sequence):
+            raise ConfigError(
+                f"malformed trace: 'steps' must be a list, got {type(steps).__name__}"
+            )
+        return cls(
+            seed=_int_field(d, "seed", "trace", _TRACE_KEYS),
+            epoch=_int_field(d, "epoch", "trace", _TRACE_KEYS),
+            index=_int_field(d, "index", "trace", _TRACE_KEYS),
+            steps=tuple(Step.from_dict(s) for s in steps),
+        )
 
     def to_json(self) -> str:
         return json.dumps(to_jsonable(self.to_dict()), ensure_ascii=False, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> Trace:
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, text: str | bytes) -> Trace:
+        """Inverse of :meth:`to_json`; bad JSON or a bad trace is a :class:`~augkit.ConfigError`."""
+        if not isinstance(text, (str, bytes, bytearray)):
+            hint = "; for a dict use Trace.from_dict" if isinstance(text, Mapping) else ""
+            raise TypeError(f"Trace.from_json takes JSON text, got {type(text).__name__}{hint}")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"a trace must be JSON text: {exc}") from None
+        return cls.from_dict(data)

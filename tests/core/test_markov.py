@@ -204,7 +204,8 @@ def test_fit_rejects_bad_input() -> None:
 @pytest.mark.parametrize(
     ("start", "transitions", "max_steps", "message"),
     [
-        ([0.5, 0.5], [[0.1]], None, r"shape \(2, 2\)"),
+        ([0.5, 0.5], [[0.1]], None, "start has 2 entries but transitions is 1x1"),
+        ([0.5, 0.5], [[0.1, 0.1]], None, "transitions must be square.*got 1x2"),
         ([0.5], [[-0.1]], None, "negative entry"),
         ([1.2], [[0.0]], None, "start sums to 1.2"),
         ([1.0, 0.0], [[0.6, 0.6], [0, 0]], None, "row 0 of transitions sums to 1.2"),

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from augkit import (
     Augmenter,
     BaseAugmenter,
+    ConfigError,
     Identity,
     ItemStreams,
     MarkovChain,
@@ -494,3 +495,60 @@ def test_replay_batch_takes_a_list_of_traces() -> None:
     with pytest.raises(TypeError, match="traces must be a sequence"):
         pipe.replay_batch(["abc"], trace.to_dict())
     assert pipe.replay_batch(["abc"], [trace.to_dict()]) == [out]
+
+
+@pytest.mark.parametrize(
+    ("p", "message"),
+    [
+        ("0.5", "p must be a number, got str"),
+        (None, "p must be a number, got NoneType"),
+        ([0.5, "x"], r"p\[1\] must be a number, got str"),
+        ([0.5, 1.5], r"p\[1\] must be in \[0.0, 1.0\], got 1.5"),
+        ([0.5], "p has 1 entries for 2 operators"),
+    ],
+)
+def test_sometimes_probability_errors_name_the_argument(p: Any, message: str) -> None:
+    with pytest.raises((TypeError, ValueError), match=message):
+        Pipeline.sometimes([AppendToken(), DropChar()], p=p)
+
+
+def test_markov_blames_the_argument_of_the_wrong_length() -> None:
+    ops = [AppendToken(), DropChar()]
+    square = [[0.0, 0.5], [0.5, 0.0]]
+    with pytest.raises(ValueError, match=r"start has 3 entries for 2 operator\(s\)"):
+        Pipeline.markov(ops, start=[0.5, 0.3, 0.2], transitions=square)
+    with pytest.raises(ValueError, match=r"transitions is 3x3 for 2 operator\(s\).*2x2"):
+        Pipeline.markov(ops, start=[0.5, 0.5], transitions=np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="transitions is 2x1"):
+        Pipeline.markov(ops, start=[0.5, 0.5], transitions=[[0.0], [0.0]])
+
+
+@pytest.mark.parametrize(
+    ("trace", "message"),
+    [
+        ({"epoch": 0, "index": 0}, "malformed trace: no 'seed' .*seed, epoch, index and steps"),
+        ({"seed": "x", "epoch": 0, "index": 0}, "malformed trace: seed must be an integer"),
+        ({"seed": 0, "epoch": -1, "index": 0}, r"epoch must be an integer in \[0, inf\]"),
+        ({"seed": 0, "epoch": 0, "index": 0, "steps": "ab"}, "'steps' must be a list"),
+        ({"seed": 0, "epoch": 0, "index": 0, "steps": [{"op": "x"}]}, "no 'op_index'"),
+        ({"seed": 0, "epoch": 0, "index": 0, "steps": [3]}, "malformed trace step: expected"),
+        (
+            {"seed": 0, "epoch": 0, "index": 0, "steps": [{"op_index": 0, "op": 1}]},
+            "'op' must be an operator name",
+        ),
+        ([1, 2], "a trace must be a mapping with seed, epoch, index and steps, got list"),
+    ],
+)
+def test_malformed_traces_say_what_is_wrong(trace: Any, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Trace.from_dict(trace)
+
+
+def test_trace_from_json_errors() -> None:
+    with pytest.raises(ConfigError, match="a trace must be JSON text: Expecting"):
+        Trace.from_json("{bad")
+    with pytest.raises(TypeError, match="takes JSON text, got dict; for a dict use"):
+        Trace.from_json({"seed": 0})  # type: ignore[arg-type]
+    trace = Trace(1, 2, 3)
+    assert Trace.from_json(trace.to_json()) == trace
+    assert Trace.from_json(trace.to_json().encode()) == trace
