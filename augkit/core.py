@@ -494,6 +494,16 @@ class BaseAugmenter:
         """Build an operator from :meth:`to_dict`'s output (any registered type)."""
         return operator_from_dict(config)
 
+    @classmethod
+    def from_config(cls, params: Mapping[str, Any]) -> BaseAugmenter:
+        """This class built from the ``params`` of a config: ``cls(**params)``.
+
+        :func:`operator_from_dict` (and so every config reader) calls it;
+        override it to build differently from a config, for example to defer
+        importing a heavy library until the operator is first used.
+        """
+        return cls(**params)
+
     def __repr__(self) -> str:
         try:
             cfg = self.get_config()
@@ -517,7 +527,7 @@ def operator_from_dict(config: Mapping[str, Any]) -> BaseAugmenter:
     if not isinstance(params, Mapping):
         raise ConfigError(f"'params' of operator {config['type']!r} must be a mapping")
     try:
-        return cls(**params)
+        return cls.from_config(params)
     except (TypeError, ValueError) as exc:
         # Constructors validate with ValueError/TypeError; from a config either
         # is a bad config, as Pipeline.from_dict promises.

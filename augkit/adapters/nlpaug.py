@@ -6,12 +6,17 @@ augmenters, torch's global generators. :class:`Nlpaug` makes the output a
 function of the item's generator: :meth:`Nlpaug.sample_params` draws a seed,
 and :meth:`Nlpaug.apply` runs nlpaug with those global sources seeded from
 it, inside a process-wide lock, restoring their previous state afterwards.
+
+This module does not import nlpaug: importing it takes seconds (it pulls in
+transformers), so an adapter read from a config checks its spec without
+nlpaug and builds the nlpaug object on first use.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib
+import importlib.util
 import random
 import sys
 import threading
@@ -197,18 +202,33 @@ def _check_wordnet_data(name: str, kwargs: Mapping[str, Any]) -> None:
         )
 
 
+_NEEDS_NLPAUG = "the nlpaug adapter needs nlpaug: pip install 'augkit[nlpaug]'"
+
+
+def _needs_wordnet(spec: Mapping[str, Any]) -> bool:
+    return bool(
+        spec["class"] in ("SynonymAug", "AntonymAug")
+        and spec["kwargs"].get("aug_src", "wordnet") == "wordnet"
+    )
+
+
+def _walk(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """A normalised spec and the specs of its flow, depth first."""
+    yield spec
+    if spec["class"] in _FLOWS:
+        for inner in spec["kwargs"].get("flow", []):
+            yield from _walk(inner)
+
+
 def _build(spec: Mapping[str, Any]) -> Any:
     """Construct the nlpaug object a normalised spec describes."""
     name = spec["class"]
-    if (
-        name in ("SynonymAug", "AntonymAug")
-        and spec["kwargs"].get("aug_src", "wordnet") == "wordnet"
-    ):
+    if _needs_wordnet(spec):
         _check_wordnet_data(name, spec["kwargs"])
     try:
         module = importlib.import_module(NLPAUG_CLASSES[name])
     except ImportError:
-        raise ImportError("the nlpaug adapter needs nlpaug: pip install 'augkit[nlpaug]'") from None
+        raise ImportError(_NEEDS_NLPAUG) from None
     kwargs = dict(spec["kwargs"])
     if "flow" in kwargs and name in _FLOWS:
         kwargs["flow"] = [_build(s) for s in kwargs["flow"]]
@@ -246,14 +266,23 @@ class Nlpaug(TextAugmenter):
     Output quirks of nlpaug are smoothed over: a list result gives its first
     element, an empty list or ``None`` gives the input back, and empty or
     whitespace-only text is returned unchanged without calling nlpaug.
+
+    A spec-built adapter builds its nlpaug object at once, so nlpaug's own
+    argument errors show here; with ``lazy=True`` (what configs use, see
+    :meth:`from_config`) only the spec is checked now, without importing
+    nlpaug, and the object is built on first use or by :meth:`load`.
     """
 
-    def __init__(self, augmenter: Any, *, on_error: str = "raise") -> None:
+    def __init__(self, augmenter: Any, *, on_error: str = "raise", lazy: bool = False) -> None:
         self.on_error = check_choice("on_error", on_error, ON_ERROR)
+        if not isinstance(lazy, bool):
+            raise TypeError(f"lazy must be True or False, got {type(lazy).__name__}")
         self.spec: dict[str, Any] | None
+        self._augmenter: Any = None
         if isinstance(augmenter, (Mapping, Nlpaug)):
             self.spec = _normalise_spec(augmenter)
-            self.augmenter = _build(self.spec)
+            if not lazy:
+                self._augmenter = _build(self.spec)
         else:
             if not callable(getattr(augmenter, "augment", None)):
                 raise TypeError(
@@ -261,7 +290,54 @@ class Nlpaug(TextAugmenter):
                     f"mapping, got {type(augmenter).__name__}"
                 )
             self.spec = None
-            self.augmenter = augmenter
+            self._augmenter = augmenter
+
+    @classmethod
+    def from_config(cls, params: Mapping[str, Any]) -> Nlpaug:
+        """An adapter from a config's params, built lazily (``lazy=True``).
+
+        Reading a config (``Pipeline.from_dict`` / ``load``, ``augkit
+        describe``) thus checks the spec without importing nlpaug; nlpaug
+        checks the arguments when the augmenter is first used (or at
+        :meth:`load`).
+        """
+        return cls(**params, lazy=True)
+
+    @property
+    def augmenter(self) -> Any:
+        """The nlpaug object; built on first use when the adapter was made with ``lazy=True``."""
+        if self._augmenter is None:
+            with _LOCK:
+                if self._augmenter is None:
+                    assert self.spec is not None  # object-built adapters always hold one
+                    self._augmenter = _build(self.spec)
+        return self._augmenter
+
+    def load(self) -> Nlpaug:
+        """Build the nlpaug object now (imports nlpaug, checks its arguments); returns ``self``."""
+        _ = self.augmenter
+        return self
+
+    def check_available(self) -> None:
+        """Raise if nlpaug, or the NLTK data a WordNet augmenter needs, is not installed.
+
+        Cheap: nlpaug is looked up, not imported (``ImportError`` if it is
+        missing); the WordNet data of ``SynonymAug`` / ``AntonymAug`` is looked
+        up with nltk (:class:`~augkit.ModelUnavailableError` with the command
+        that installs it). The augmenter's own arguments are nlpaug's to check,
+        when it is built.
+        """
+        if self._augmenter is not None or self.spec is None:
+            return
+        try:
+            found = importlib.util.find_spec("nlpaug") is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise ImportError(_NEEDS_NLPAUG)
+        for spec in _walk(self.spec):
+            if _needs_wordnet(spec):
+                _check_wordnet_data(spec["class"], spec["kwargs"])
 
     @classmethod
     def from_spec(cls, name: str, *, on_error: str = "raise", **kwargs: Any) -> Nlpaug:
@@ -290,17 +366,20 @@ class Nlpaug(TextAugmenter):
         todo = [i for i, x in enumerate(xs) if x.strip()]
         if not todo:
             return outs
+        # Built (if lazy) before the seeded block: whatever the constructor
+        # draws must not shift the first item's random stream.
+        augmenter = self.augmenter
         with seeded_global_random() as reseed:
             for i in todo:
                 reseed(seeds[i])
-                outs[i] = self._augment_one(xs[i])
+                outs[i] = self._augment_one(augmenter, xs[i])
         return outs
 
-    def _augment_one(self, x: str) -> str:
+    def _augment_one(self, augmenter: Any, x: str) -> str:
         try:
             # nlpaug's defaults are n=1 and one thread; its thread pool would
             # interleave draws from the shared global state unreproducibly.
-            result = self.augmenter.augment(x)
+            result = augmenter.augment(x)
         except Exception:
             if self.on_error == "keep":
                 return x
@@ -315,7 +394,7 @@ class Nlpaug(TextAugmenter):
             if isinstance(result[0], str):
                 return result[0]
         raise TypeError(
-            f"{type(self.augmenter).__name__}.augment returned {type(result).__name__} "
+            f"{type(augmenter).__name__}.augment returned {type(result).__name__} "
             f"({result!r:.80}), expected str or a list of str"
         )
 

@@ -453,3 +453,112 @@ def test_benchmark_quick_mode(tmp_path: Path) -> None:
     for row in result["rows"]:
         assert row["ratio_vs_nlpaug"]["nlpaug"] == 1.0
         assert all(v > 0 for v in row["us_per_item"].values())
+
+
+# ----------------------------------------------------------------- configs do not import nlpaug
+
+CONFIG = {
+    "operators": [
+        {"type": "nlpaug", "params": {"augmenter": OFFLINE_SPECS["sequential"]}},
+        {"type": "nlpaug", "params": {"augmenter": OFFLINE_SPECS["keyboard"]}},
+    ],
+    "chain": {"start": [0.5, 0.5], "transitions": [[0.0, 0.5], [0.5, 0.0]], "max_steps": 2},
+}
+
+IMPORTS = """
+import json, sys
+from augkit import Pipeline
+from augkit.cli import main
+assert main(["describe", sys.argv[1]]) == 0
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"nlpaug", "transformers", "torch"})
+pipe = Pipeline.load(sys.argv[1])
+pipe.check_available()
+heavy += sorted({m.split(".")[0] for m in sys.modules} & {"nlpaug", "transformers", "torch"})
+out = pipe.augment("The quick brown fox jumps over the lazy dog.", seed=3)
+print(json.dumps([heavy, out, "nlpaug" in sys.modules]))
+"""
+
+
+def test_describe_and_loading_a_config_do_not_import_nlpaug(tmp_path: Path) -> None:
+    """Issue 9: describe took 11 s on an nlpaug config, all of it importing nlpaug."""
+    cfg = tmp_path / "nlpaug.json"
+    cfg.write_text(json.dumps(CONFIG), encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.run(
+        [sys.executable, "-c", IMPORTS, str(cfg)],
+        cwd=root, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    heavy, out, imported_on_use = json.loads(child.stdout.strip().splitlines()[-1])
+    assert heavy == []
+    assert imported_on_use  # the first augmentation built the nlpaug objects
+    assert out == Pipeline.from_dict(CONFIG).augment(
+        "The quick brown fox jumps over the lazy dog.", seed=3
+    )
+
+
+def test_an_adapter_read_from_a_config_is_built_on_first_use() -> None:
+    spec = OFFLINE_SPECS["sometimes"]
+    lazy = Nlpaug.from_dict({"type": "nlpaug", "params": {"augmenter": spec}})
+    assert isinstance(lazy, Nlpaug) and lazy._augmenter is None
+    assert lazy.to_dict() == OPS["sometimes"].to_dict()
+    assert "Sometimes(" in repr(lazy) and lazy._augmenter is None
+    outs = [lazy(SENTENCE, seed=s) for s in range(5)]  # builds it
+    assert outs == [OPS["sometimes"](SENTENCE, seed=s) for s in range(5)]
+    assert type(lazy.augmenter).__name__ == "Sometimes"
+    assert Nlpaug(spec, lazy=True).load()._augmenter is not None
+
+
+def test_nlpaug_argument_errors_of_a_config_show_at_first_use() -> None:
+    cfg = {**CONFIG, "operators": [{"type": "nlpaug", "params": {"augmenter": {
+        "class": "RandomWordAug", "kwargs": {"action": "fly"}}}}]}  # fmt: skip
+    cfg["chain"] = {"start": [1.0], "transitions": [[0.0]]}
+    pipe = Pipeline.from_dict(cfg)  # the spec is fine; nlpaug has not seen the arguments yet
+    pipe.check_available()
+    with pytest.raises(ConfigError, match="cannot build nlpaug RandomWordAug"):
+        pipe.augment(SENTENCE, seed=0)
+    # Structural problems are still found when the config is read.
+    bad = {
+        **cfg,
+        "operators": [{"type": "nlpaug", "params": {"augmenter": {"class": "os.system"}}}],
+    }
+    with pytest.raises(ConfigError, match="not one that configs may name"):
+        Pipeline.from_dict(bad)
+
+
+def test_augment_with_bad_nlpaug_arguments_leaves_no_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from augkit.cli import main
+    from augkit.corpus import done_path_for, paths_for
+
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(
+        "operators:\n  - type: nlpaug\n    params: {augmenter: {class: RandomWordAug, "
+        "kwargs: {action: fly}}}\nchain: {start: [1.0], transitions: [[0.0]]}\n",
+        encoding="utf-8",
+    )
+    inp = tmp_path / "in.jsonl"
+    inp.write_text('{"text": "a short text"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code = main(["augment", str(inp), "-o", str(out), "-c", str(cfg), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot build nlpaug RandomWordAug" in err, err
+    assert not any(p.exists() for p in (*paths_for(out), done_path_for(out)))
+
+
+def test_check_available_reports_missing_wordnet_data_without_building(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import augkit.adapters.nlpaug as adapter
+
+    def missing(name: str, kwargs: Any) -> None:
+        raise ModelUnavailableError(f"nlpaug's {name} needs NLTK data that is not installed")
+
+    monkeypatch.setattr(adapter, "_check_wordnet_data", missing)
+    flow = {"class": "Sequential", "kwargs": {"flow": [OFFLINE_SPECS["keyboard"], {
+        "class": "SynonymAug", "kwargs": {}}]}}  # fmt: skip
+    op = Nlpaug(flow, lazy=True)
+    with pytest.raises(ModelUnavailableError, match="SynonymAug needs NLTK data"):
+        Pipeline.sequence([op]).check_available()
+    assert op._augmenter is None
+    Nlpaug(OFFLINE_SPECS["keyboard"], lazy=True).check_available()  # nothing missing
