@@ -10,13 +10,16 @@
 
 Exit codes: 0 success, 1 an unexpected internal error (a bug: run again with
 ``--traceback`` and report it), 2 a problem you can fix (usage, config,
-input, an interrupted run that does not match), 130 interrupted by Ctrl-C.
+input, an interrupted run that does not match), 130 interrupted by Ctrl-C,
+141 (128 + SIGPIPE, as for other Unix tools) when whoever reads the output
+closes the pipe early (``augkit replay ... | head -1``), without a message.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,6 +37,7 @@ EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USER = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 
 
 class CommandError(AugkitError):
@@ -394,7 +398,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        # Flushed here, so that a reader that went away is noticed below and
+        # not by the interpreter at exit ("Exception ignored ... BrokenPipeError").
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except AugkitError as exc:
         _err(str(exc))
         return EXIT_USER
@@ -409,6 +420,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "this is a bug; run again with --traceback and report it"
         )
         return EXIT_INTERNAL
+
+
+def _silence_stdout() -> None:
+    """After EPIPE: point stdout at /dev/null, so the interpreter's last flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a real file (captured in a test, or closed): nothing to flush
 
 
 if __name__ == "__main__":

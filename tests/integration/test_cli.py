@@ -635,3 +635,44 @@ def test_config_file_suffix_decides_the_format(
     (work / "cfg.conf").write_text(CONFIG, encoding="utf-8")
     code = run("describe", work / "cfg.conf", "--import", "tests.ops")
     assert_user_error(capsys, code, "cfg.conf", ".json (JSON), .yaml (YAML), .yml (YAML)")
+
+
+def _command(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "augkit", *map(str, args)]
+
+
+def test_replay_into_a_pipe_that_closes_early_exits_quietly(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(300)])
+    assert augment(work, inp, "out.jsonl", "--n", "4") == 0
+    replay = _command(
+        "replay", work / "out.jsonl", "--input", inp, "-c", work / "cfg.yaml",
+        "--import", "tests.ops", "--lines", "1-1200",
+    )  # fmt: skip
+    # `augkit replay ... | head -1`: head exits after one line, long before replay is done.
+    producer = subprocess.Popen(replay, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert producer.stdout is not None and producer.stderr is not None
+    head = subprocess.run(["head", "-1"], stdin=producer.stdout, capture_output=True, timeout=120)
+    producer.stdout.close()
+    err = producer.stderr.read().decode()
+    assert producer.wait(timeout=120) == 141, err  # 128 + SIGPIPE, like other Unix tools
+    assert head.stdout.decode().startswith("line 1: source 0, variant 0")
+    assert "internal error" not in err and "BrokenPipe" not in err and err == ""
+
+
+def test_describe_into_a_closed_pipe_exits_quietly(work: Path) -> None:
+    # A reader that is gone before describe writes: every write fails (EPIPE), every time,
+    # where `describe | head` only sometimes loses the race.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            _command("describe", work / "cfg.yaml", "--import", "tests.ops"),
+            cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    err = proc.stderr.decode()
+    assert proc.returncode == 141, err
+    assert err == "", err
