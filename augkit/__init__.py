@@ -1,29 +1,24 @@
 """augkit: data-augmentation operators behind one protocol, composed by a Markov chain.
 
->>> from augkit import Pipeline
->>> from augkit.core import Identity
+>>> from augkit import Identity, Pipeline
 >>> Pipeline.sometimes(Identity(), p=0.5)("unchanged", seed=0)
 'unchanged'
 """
 
-from .core import (
-    AugkitError,
-    Augmenter,
-    BaseAugmenter,
-    ConfigError,
-    Identity,
-    ItemStreams,
-    ModelUnavailableError,
-    TextAugmenter,
-    item_rng,
-    register,
-    registered_operators,
-)
+from . import _catalog, registry
+from .base import BaseAugmenter, Identity, TextAugmenter
+from .errors import AugkitError, ConfigError, ModelUnavailableError
 from .markov import MarkovChain
 from .pipeline import Pipeline
+from .protocol import Augmenter
+from .registry import register, registered_operators
+from .seeding import item_rng
 from .trace import Step, Trace
 
-__version__ = "0.1.0"
+# The built-in operators, found by name when a config asks for one.
+registry.use_catalog(_catalog.OPERATORS)
+
+__version__ = "0.2.0"
 
 __all__ = [
     "AugkitError",
@@ -31,7 +26,6 @@ __all__ = [
     "BaseAugmenter",
     "ConfigError",
     "Identity",
-    "ItemStreams",
     "MarkovChain",
     "ModelUnavailableError",
     "Pipeline",

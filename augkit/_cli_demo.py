@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 
 from ._jsonl import dumps_line, load_jsonl
-from .core import AugkitError, BaseAugmenter, Params
+from .base import BaseAugmenter
+from .errors import AugkitError
 from .pipeline import Pipeline
+from .protocol import Params
 from .trace import Trace
 
 __all__ = ["markov_pipeline", "run_demo"]

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ._jsonl import LineError, decode_line, iter_lines, parse_line
-from .core import AugkitError, ConfigError, ModelUnavailableError
 from .corpus import FORMATS, BadRecord, augment_corpus, detect_format, read_records, text_pipeline
+from .errors import AugkitError, ConfigError, ModelUnavailableError
 from .pipeline import Pipeline
 from .trace import Trace
 

@@ -83,8 +83,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from ._jsonl import LineError, decode_line, dumps_line, find_non_finite, iter_lines, parse_line
-from .core import AugkitError, check_int
+from .errors import AugkitError
 from .pipeline import Pipeline
+from .validation import check_int
 
 __all__ = [
     "FORMATS",

@@ -1,9 +1,15 @@
-"""A finite Markov chain over operator states with an absorbing stop state.
+"""A finite Markov chain over operator states with an absorbing stop state, and its builders.
 
 ``start[j]`` is the probability that the first step is state ``j``;
 ``1 - sum(start)`` is the probability of doing nothing. Row ``i`` of
 ``transitions`` gives the next state after ``i``; ``1 - sum(row i)`` is the
 probability of stopping after ``i``. ``max_steps`` bounds the walk.
+
+The usual compositions are special cases of the chain: :func:`sequence_chain`,
+:func:`one_of_chain`, :func:`sometimes_chain` and :func:`some_of_chain` build
+them (``augkit.Pipeline.sequence`` and friends call these). A builder returns
+the chain and, where it needs more states than operators, ``state_ops``: the
+operator each state runs.
 """
 
 from __future__ import annotations
@@ -17,9 +23,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .core import ConfigError, check_int, check_number
+from .errors import ConfigError
+from .validation import check_fraction, check_int, check_number
 
-__all__ = ["MarkovChain"]
+__all__ = [
+    "MarkovChain",
+    "one_of_chain",
+    "sequence_chain",
+    "some_of_chain",
+    "sometimes_chain",
+]
 
 _TOL = 1e-9
 _DIRECT_SUM_LIMIT = 4096
@@ -344,3 +357,80 @@ def _cumulative(row: NDArray[np.float64], stop: float) -> list[float]:
         for j in range(last, len(cum)):
             cum[j] = math.inf
     return cum
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def sequence_chain(n: int) -> MarkovChain:
+    """Every one of ``n`` states once, in order: start at 0, ``i -> i+1`` with probability 1."""
+    n = check_int("number of operators", n, low=1)
+    start = np.zeros(n)
+    start[0] = 1.0
+    return MarkovChain(start, np.eye(n, k=1))
+
+
+def one_of_chain(n: int, weights: ArrayLike | None = None, p: float = 1.0) -> MarkovChain:
+    """With probability ``p``, exactly one of ``n`` states, chosen by ``weights``; then stop."""
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"weights must have one entry per operator ({n}), got shape {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("weights must be finite, non-negative and not all zero")
+    start = check_fraction("p", p) * w / w.sum()
+    return MarkovChain(start, np.zeros((n, n)))
+
+
+def sometimes_chain(n: int, p: float | Iterable[float] = 0.5) -> MarkovChain:
+    """Each of ``n`` states visited independently with probability ``p``, in order.
+
+    The chain jumps from state ``i`` to ``j > i`` with the probability that
+    ``j`` is the next one whose coin comes up heads,
+    ``p_j * prod(1 - p_k for i < k < j)``, and stops when none does. ``p``
+    may be one probability or one per state.
+    """
+    if isinstance(p, (str, bytes)) or not isinstance(p, Iterable):
+        # One probability; check_fraction names what is wrong with it.
+        probs = [check_fraction("p", p)] * n
+    else:
+        probs = [check_fraction(f"p[{i}]", v) for i, v in enumerate(p)]
+        if len(probs) != n:
+            raise ValueError(
+                f"p has {len(probs)} entries for {n} operators (give one probability, "
+                "or one per operator)"
+            )
+
+    def first_heads(after: int) -> NDArray[np.float64]:
+        row = np.zeros(n)
+        miss = 1.0
+        for j in range(after + 1, n):
+            row[j] = miss * probs[j]
+            miss *= 1.0 - probs[j]
+        return row
+
+    return MarkovChain(first_heads(-1), np.array([first_heads(i) for i in range(n)]))
+
+
+def some_of_chain(m: int, n: int) -> tuple[MarkovChain, list[int]]:
+    """``n`` distinct of ``m`` operators, a uniformly random subset, in order; and ``state_ops``.
+
+    A chain over operators alone cannot remember which ones it used, so
+    this chain's states are pairs (operator ``i``, ``k``-th pick). The
+    probabilities are those of drawing the subset in increasing order:
+    after picking ``i`` as the ``k``-th of ``n``, the next is ``j > i``
+    with probability ``C(m-1-j, n-k-1) / C(m-1-i, n-k)``.
+    """
+    n = check_int("n", n, low=1, high=m)
+    states = [(i, k) for k in range(1, n + 1) for i in range(m) if k - 1 <= i <= m - 1 - (n - k)]
+    index = {s: t for t, s in enumerate(states)}
+    start = np.zeros(len(states))
+    trans = np.zeros((len(states), len(states)))
+    for (i, k), t in index.items():
+        if k == 1:
+            start[t] = math.comb(m - 1 - i, n - 1) / math.comb(m, n)
+        if k < n:
+            for j in range(i + 1, m):
+                nxt = index.get((j, k + 1))
+                if nxt is not None:
+                    trans[t, nxt] = math.comb(m - 1 - j, n - k - 1) / math.comb(m - 1 - i, n - k)
+    return MarkovChain(start, trans, max_steps=n), [i for i, _ in states]

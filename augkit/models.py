@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .core import ModelUnavailableError
+from .errors import ModelUnavailableError
 
 __all__ = [
     "check_device",

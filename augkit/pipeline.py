@@ -1,83 +1,255 @@
-"""Pipeline: operators whose order is sampled from a Markov chain.
+"""Pipeline: operators whose order is sampled from a Markov chain, run by one loop.
 
-Per item, the seeding rule ``(seed, epoch, index)`` gives independent
-random streams (:func:`augkit.item_rng`): stream 0 samples the item's path
-through the chain, stream ``k`` the parameters of its ``k``-th step. Batched
-execution samples every path first and then runs step by step, calling each
-operator once per step with all the items that need it; because every item
-owns its streams, the result is the same as running the item alone.
+Per item, the seeding rule (:mod:`augkit.seeding`) gives independent random
+streams: stream 0 samples the item's path through the chain, stream ``k + 1``
+the parameters of its ``k``-th step. Execution samples every path first and
+then runs step by step, calling each operator once per step with all the
+items that need it; because every item owns its streams, the result is the
+same as running the item alone. The same loop (:meth:`Pipeline._run`) serves
+``augment``, ``augment_batch``, replay and nested pipelines; only where the
+parameters come from differs (drawn from streams, or read from traces).
+
+A pipeline is itself an operator (``modality``, ``sample_params``,
+``apply``), so pipelines nest: a nested pipeline's step draws a child seed
+from its stream and runs the inner pipeline at that seed, batched like any
+other step; its parameters are ``{"seed": child, "steps": [...]}``, the
+inner trace, so nested traces replay and serialise.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .core import (
-    ANY,
-    Augmenter,
-    BaseAugmenter,
-    ConfigError,
+from . import _config
+from ._json import to_jsonable
+from .base import BaseAugmenter, checked_outputs
+from .errors import ConfigError, ModelUnavailableError
+from .items import FieldLens, ItemLens, Labelled, lens_from_dict, values_equal
+from .markov import MarkovChain, one_of_chain, sequence_chain, some_of_chain, sometimes_chain
+from .protocol import ANY, TEXT, Augmenter, Params, operator_name
+from .registry import operator_from_dict, register
+from .seeding import (
+    ATTEMPT_BITS,
+    VARIANT_BITS,
     ItemStreams,
-    ModelUnavailableError,
-    check_batch,
-    check_fraction,
-    check_int,
-    fresh_seed,
+    as_seed,
     give_back_streams,
-    operator_from_dict,
     resolve_indices,
     take_streams,
-    to_jsonable,
 )
-from .markov import MarkovChain
 from .trace import Step, Trace
+from .validation import MAX_U64, check_batch, check_bool, check_int
 
 __all__ = ["CONFIG_SUFFIXES", "FORMAT", "FORMAT_VERSION", "Pipeline"]
 
 FORMAT = "augkit.pipeline"
-FORMAT_VERSION = 1
+#: 2: "label" and "targets" beside "key", nested pipelines, operators without label_key.
+FORMAT_VERSION = 2
+CONFIG_SUFFIXES = _config.CONFIG_SUFFIXES
 
-_MISSING = object()
-_MAX_U64 = 2**64 - 1
-
-#: Config file suffixes :meth:`Pipeline.load` and :meth:`Pipeline.save` know, and their format.
-CONFIG_SUFFIXES = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML"}
+_DEFAULT = object()
+_CHILD_SEEDS = 2**63
 
 
+# --------------------------------------------------------------------------- operators
+
+
+def _no_check(x: Any) -> None:
+    return None
+
+
+class _Op:
+    """One operator as the loop calls it, whatever it is.
+
+    A :class:`BaseAugmenter` is validated by the loop, once, and its
+    ``_apply_batch`` hook runs directly; a bare protocol object runs through
+    its own ``apply_batch`` when it has one, else ``apply`` per item; a
+    nested :class:`Pipeline` is run by the loop itself (``nested``).
+    """
+
+    __slots__ = ("draws", "name", "needs_label", "nested", "op", "run", "validate")
+
+    def __init__(self, op: Any) -> None:
+        self.op = op
+        self.name = operator_name(op)
+        self.nested: Pipeline | None = op if isinstance(op, Pipeline) else None
+        self.needs_label = bool(getattr(op, "needs_label", False))
+        name = self.name
+        if isinstance(op, BaseAugmenter):
+            # Operators that keep BaseAugmenter's sample_params draw nothing:
+            # positioning their stream would cost a measurable share of a cheap step.
+            self.draws = type(op).sample_params is not BaseAugmenter.sample_params
+            self.validate: Callable[[Any], None] = op.validate_input
+            hook = op._apply_batch
+            self.run: Callable[[list[Any], list[Params]], list[Any]] = lambda xs, ps: (
+                checked_outputs(name, hook(xs, ps), len(xs))
+            )
+            return
+        self.draws = True
+        validate = getattr(op, "validate_input", None)
+        self.validate = validate if callable(validate) else _no_check
+        batch = getattr(op, "apply_batch", None)
+        if callable(batch):
+            self.run = lambda xs, ps: checked_outputs(name, batch(xs, ps), len(xs))
+        else:
+            apply = op.apply
+            self.run = lambda xs, ps: [apply(x, p) for x, p in zip(xs, ps)]
+
+
+def _operator_config(op: Any) -> dict[str, Any]:
+    if isinstance(op, Pipeline):
+        return {"type": "pipeline", "params": op.to_dict()}
+    to_dict = getattr(op, "to_dict", None)
+    if not callable(to_dict):
+        raise ConfigError(
+            f"{operator_name(op)} ({type(op).__name__}) has no to_dict(), so the pipeline "
+            "cannot be written as a config; subclass augkit.BaseAugmenter and register it"
+        )
+    config: dict[str, Any] = to_dict()
+    return config
+
+
+# --------------------------------------------------------------------------- where parameters come from
+
+
+class _Draw:
+    """Parameters drawn by the seeding rule, each item at its own coordinates.
+
+    ``coords[i] = (seed, epoch, index, variant, attempt)``; items of one batch
+    usually share the seed, a nested pipeline's items each have their own.
+    """
+
+    def __init__(self, coords: list[tuple[int, int, int, int, int]]) -> None:
+        self.coords = coords
+        self._streams: dict[int, ItemStreams] = {}
+        for c in coords:
+            if c[0] not in self._streams:
+                self._streams[c[0]] = take_streams(c[0])
+
+    def close(self) -> None:
+        for streams in self._streams.values():
+            give_back_streams(streams)
+        self._streams = {}
+
+    def rng(self, i: int, stream: int) -> np.random.Generator:
+        seed, epoch, index, variant, attempt = self.coords[i]
+        return self._streams[seed].at(epoch, index, stream, variant, attempt)
+
+    def any_rng(self) -> np.random.Generator:
+        """A generator for operators that draw nothing (no positioning needed)."""
+        return next(iter(self._streams.values())).generator
+
+    def paths(self, pipe: Pipeline) -> list[list[int]]:
+        sample = pipe.chain.sample_from_stream
+        return [sample(self.rng(i, 0)) for i in range(len(self.coords))]
+
+    def params(self, members: list[int], k: int, op: _Op, feed: list[Any]) -> list[Params]:
+        sample = op.op.sample_params
+        if not op.draws:
+            g = self.any_rng()
+            return [to_jsonable(sample(x, g)) for x in feed]
+        return [to_jsonable(sample(x, self.rng(i, k + 1))) for i, x in zip(members, feed)]
+
+    def child(self, members: list[int], k: int) -> _Draw:
+        """A nested pipeline's source: a child seed per item, drawn from its step's stream."""
+        seeds = [int(self.rng(i, k + 1).integers(0, _CHILD_SEEDS)) for i in members]
+        return _Draw([(s, 0, 0, 0, 0) for s in seeds])
+
+    def nested_params(
+        self, members: list[int], k: int, child: _Draw | _Replay, inner: list[list[Step]]
+    ) -> list[Params]:
+        """A nested step's parameters: the child seed and the inner run's steps."""
+        assert isinstance(child, _Draw)
+        return [_nested_record(c[0], st) for c, st in zip(child.coords, inner)]
+
+
+class _Replay:
+    """Parameters read from recorded steps (traces): no randomness at all."""
+
+    def __init__(self, steps: Sequence[Sequence[Step]]) -> None:
+        self.steps = steps
+
+    def close(self) -> None:
+        pass
+
+    def paths(self, pipe: Pipeline) -> list[list[int]]:
+        return [[s.state if s.state is not None else s.op_index for s in st] for st in self.steps]
+
+    def params(self, members: list[int], k: int, op: _Op, feed: list[Any]) -> list[Params]:
+        return [self.steps[i][k].params for i in members]
+
+    def child(self, members: list[int], k: int) -> _Replay:
+        return _Replay([_nested_steps(self.steps[i][k].params) for i in members])
+
+    def nested_params(
+        self, members: list[int], k: int, child: _Draw | _Replay, inner: list[list[Step]]
+    ) -> list[Params]:
+        """Replayed nested steps keep their recorded parameters."""
+        return [self.steps[i][k].params for i in members]
+
+
+def _nested_record(seed: int, steps: list[Step]) -> Params:
+    """The parameters of a nested pipeline's step: its seed and its steps, as JSON."""
+    return {"seed": seed, "steps": [s.to_dict() for s in steps]}
+
+
+def _nested_steps(params: Mapping[str, Any]) -> list[Step]:
+    steps = params.get("steps") if isinstance(params, Mapping) else None
+    if not isinstance(steps, list):
+        raise ValueError("a nested pipeline's parameters must hold its 'steps' (a list)")
+    return [Step.from_dict(s) for s in steps]
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+@register("pipeline")
 class Pipeline:
     """Operators plus a :class:`MarkovChain` that decides which run, in which order.
 
     Chain state ``s`` runs operator ``ops[state_ops[s]]`` (by default state
     ``s`` is operator ``s``; :meth:`some_of` uses more states than operators).
-    With ``key``, items are mappings and only ``item[key]`` is augmented; the
-    other fields pass through unchanged.
+
+    Items are split by one lens (:mod:`augkit.items`): ``key`` names the
+    field of mapping items to augment (default ``"text"`` for text
+    pipelines; tuples ``(x, y)`` augment ``x``; plain values are augmented
+    whole), ``label`` the field holding the label for label-aware operators;
+    every other field passes through. ``targets`` (an
+    :class:`augkit.image.ImageTargets`) declares an image item's masks,
+    boxes and keypoints once, for every operator. Operators are anything
+    with ``modality``, ``sample_params`` and ``apply``, pipelines included.
     """
+
+    name = "pipeline"
 
     def __init__(
         self,
-        ops: Sequence[Augmenter],
+        ops: Sequence[Any],
         chain: MarkovChain,
         *,
-        key: str | None = None,
+        key: Any = _DEFAULT,
+        label: str | Sequence[str] | None = "label",
+        targets: ItemLens | None = None,
         state_ops: Sequence[int] | None = None,
     ) -> None:
-        self.ops: tuple[Augmenter, ...] = tuple(ops)
+        if isinstance(ops, (str, bytes)) or not isinstance(ops, Iterable):
+            raise TypeError(f"ops must be a list of operators, got {type(ops).__name__}")
+        self.ops: tuple[Any, ...] = tuple(ops)
         if not self.ops:
             raise ValueError("ops must hold at least one operator")
         for i, op in enumerate(self.ops):
             if not isinstance(op, Augmenter):
+                missing = [m for m in ("modality", "sample_params", "apply") if not hasattr(op, m)]
                 raise TypeError(
-                    f"ops[{i}] ({type(op).__name__}) is not an augkit Augmenter: it needs "
-                    "modality, name, sample_params, apply, apply_batch, __call__, "
-                    "augment_batch, validate_input and to_dict (subclass augkit.BaseAugmenter)"
+                    f"ops[{i}] ({type(op).__name__}) is not an augkit operator: it lacks "
+                    f"{', '.join(missing)} (an operator needs modality, sample_params(x, rng) "
+                    "and apply(x, params))"
                 )
         if not isinstance(chain, MarkovChain):
             raise TypeError(f"chain must be a MarkovChain, got {type(chain).__name__}")
@@ -91,144 +263,316 @@ class Pipeline:
             self.state_ops: tuple[int, ...] = tuple(range(len(self.ops)))
         else:
             self.state_ops = tuple(
-                check_int("state_ops[]", s, low=0, high=len(self.ops) - 1) for s in state_ops
+                check_int(f"state_ops[{s}]", v, low=0, high=len(self.ops) - 1)
+                for s, v in enumerate(state_ops)
             )
             if len(self.state_ops) != chain.n_states:
                 raise ValueError(
                     f"state_ops has {len(self.state_ops)} entries for {chain.n_states} chain states"
                 )
-        if key is not None and not isinstance(key, str):
-            raise TypeError(f"key must be a str or None, got {type(key).__name__}")
-        self.key = key
         self.modality = _common_modality(self.ops)
-        # Protocol-only operators (not BaseAugmenter subclasses) count as drawing.
-        self._draws = [type(op).sample_params is not BaseAugmenter.sample_params for op in self.ops]
+        if targets is not None:
+            if not isinstance(targets, ItemLens):
+                raise TypeError(
+                    "targets must be an item lens such as augkit.image.ImageTargets, got "
+                    f"{type(targets).__name__}"
+                )
+            if key is not _DEFAULT and key is not None:
+                raise ValueError("give key= (a field of text items) or targets=, not both")
+            self.lens: ItemLens = targets
+        else:
+            if key is _DEFAULT:
+                key = "text" if self.modality == TEXT else None
+            self.lens = FieldLens(key, label)
+        self._ops = [_Op(op) for op in self.ops]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The call adapters hold bound methods and closures: rebuilt, not pickled
+        # (DataLoader workers started with spawn receive the pipeline pickled).
+        state = self.__dict__.copy()
+        state.pop("_ops", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._ops = [_Op(op) for op in self.ops]
 
     # ------------------------------------------------------------------ constructors
     @classmethod
     def markov(
         cls,
-        ops: Sequence[Augmenter],
+        ops: Sequence[Any],
         start: ArrayLike,
         transitions: ArrayLike,
         max_steps: int | None = None,
-        *,
-        key: str | None = None,
+        **item: Any,
     ) -> Pipeline:
         """A pipeline whose chain you give directly (see :class:`MarkovChain`).
 
         ``start`` has one probability per operator, ``transitions`` one row
-        and one column per operator.
+        and one column per operator. ``item``: ``key``, ``label`` or
+        ``targets`` (see the class).
         """
         _check_nonempty(ops)
         _check_chain_shape(len(ops), start, transitions)
-        return cls(ops, MarkovChain(start, transitions, max_steps), key=key)
+        return cls(ops, MarkovChain(start, transitions, max_steps), **item)
 
     @classmethod
-    def sequence(cls, ops: Sequence[Augmenter], *, key: str | None = None) -> Pipeline:
-        """Every operator once, in order: start at 0, ``i -> i+1`` with probability 1."""
+    def sequence(cls, ops: Sequence[Any], **item: Any) -> Pipeline:
+        """Every operator once, in order."""
         _check_nonempty(ops)
-        n = len(ops)
-        start = np.zeros(n)
-        start[0] = 1.0
-        return cls.markov(ops, start, np.eye(n, k=1), key=key)
+        return cls(ops, sequence_chain(len(ops)), **item)
 
     @classmethod
     def one_of(
-        cls,
-        ops: Sequence[Augmenter],
-        weights: ArrayLike | None = None,
-        *,
-        p: float = 1.0,
-        key: str | None = None,
+        cls, ops: Sequence[Any], weights: ArrayLike | None = None, *, p: float = 1.0, **item: Any
     ) -> Pipeline:
         """With probability ``p``, exactly one operator, chosen by ``weights``; then stop."""
         _check_nonempty(ops)
-        n = len(ops)
-        w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-        if w.shape != (n,):
-            raise ValueError(f"weights must have one entry per operator ({n}), got shape {w.shape}")
-        if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-            raise ValueError("weights must be finite, non-negative and not all zero")
-        start = check_fraction("p", p) * w / w.sum()
-        return cls.markov(ops, start, np.zeros((n, n)), key=key)
+        return cls(ops, one_of_chain(len(ops), weights, p), **item)
 
     @classmethod
     def sometimes(
-        cls,
-        op: Augmenter | Sequence[Augmenter],
-        p: float | Sequence[float] = 0.5,
-        *,
-        key: str | None = None,
+        cls, op: Any | Sequence[Any], p: float | Sequence[float] = 0.5, **item: Any
     ) -> Pipeline:
         """Each operator applied independently with probability ``p``, in list order.
 
         With one operator: ``op`` with probability ``p``, otherwise nothing.
         With a list (nlpaug's ``Sometimes`` flow, albumentations' per-transform
-        ``p``): the chain jumps from operator ``i`` to ``j > i`` with the
-        probability that ``j`` is the next one whose coin comes up heads,
-        ``p_j * prod(1 - p_k for i < k < j)``, and stops when none does.
-        ``p`` may be one probability or one per operator.
+        ``p``): see :func:`augkit.markov.sometimes_chain`. ``p`` may be one
+        probability or one per operator.
         """
         ops = [op] if isinstance(op, Augmenter) else list(op)
         _check_nonempty(ops)
-        m = len(ops)
-        if isinstance(p, (str, bytes)) or not isinstance(p, Iterable):
-            # One probability; check_fraction names what is wrong with it.
-            probs = [check_fraction("p", p)] * m
-        else:
-            probs = [check_fraction(f"p[{i}]", v) for i, v in enumerate(p)]
-            if len(probs) != m:
-                raise ValueError(
-                    f"p has {len(probs)} entries for {m} operators (give one probability, "
-                    "or one per operator)"
-                )
-
-        def first_heads(after: int) -> np.ndarray:
-            row = np.zeros(m)
-            miss = 1.0
-            for j in range(after + 1, m):
-                row[j] = miss * probs[j]
-                miss *= 1.0 - probs[j]
-            return row
-
-        start = first_heads(-1)
-        trans = np.array([first_heads(i) for i in range(m)])
-        return cls.markov(ops, start, trans, key=key)
+        return cls(ops, sometimes_chain(len(ops), p), **item)
 
     @classmethod
-    def some_of(cls, ops: Sequence[Augmenter], n: int, *, key: str | None = None) -> Pipeline:
-        """``n`` distinct operators, a uniformly random subset, applied in list order.
-
-        A chain over operators alone cannot remember which ones it used, so
-        this chain's states are pairs (operator ``i``, ``k``-th pick). The
-        probabilities are those of drawing the subset in increasing order:
-        after picking ``i`` as the ``k``-th of ``n``, the next is ``j > i``
-        with probability ``C(m-1-j, n-k-1) / C(m-1-i, n-k)``.
-        """
+    def some_of(cls, ops: Sequence[Any], n: int, **item: Any) -> Pipeline:
+        """``n`` distinct operators, a uniformly random subset, applied in list order."""
         _check_nonempty(ops)
-        m = len(ops)
-        n = check_int("n", n, low=1, high=m)
-        states = [
-            (i, k) for k in range(1, n + 1) for i in range(m) if k - 1 <= i <= m - 1 - (n - k)
-        ]
-        index = {s: t for t, s in enumerate(states)}
-        start = np.zeros(len(states))
-        trans = np.zeros((len(states), len(states)))
-        for (i, k), t in index.items():
-            if k == 1:
-                start[t] = math.comb(m - 1 - i, n - 1) / math.comb(m, n)
-            if k < n:
-                for j in range(i + 1, m):
-                    nxt = index.get((j, k + 1))
-                    if nxt is not None:
-                        trans[t, nxt] = math.comb(m - 1 - j, n - k - 1) / math.comb(
-                            m - 1 - i, n - k
+        chain, state_ops = some_of_chain(len(ops), n)
+        return cls(ops, chain, state_ops=state_ops, **item)
+
+    def with_item(self, **item: Any) -> Pipeline:
+        """The same operators and chain with another item lens (``key``, ``label``, ``targets``)."""
+        return Pipeline(self.ops, self.chain, state_ops=self.state_ops, **item)
+
+    @property
+    def key(self) -> str | None:
+        """The augmented field of mapping items (``None``: items are augmented whole)."""
+        return getattr(self.lens, "key", None)
+
+    @property
+    def needs_label(self) -> bool:
+        """Whether any operator (of nested pipelines too) reads the item's label."""
+        return any(op.needs_label for op in self._ops)
+
+    # ------------------------------------------------------------------ the loop
+    def _run(
+        self, values: list[Any], labels: list[Any], source: _Draw | _Replay, traced: bool
+    ) -> tuple[list[Any], list[list[Step]]]:
+        """Every item through its path, step by step, one batched call per operator and step.
+
+        ``values`` are replaced in place by the outputs. With ``traced``, each
+        item's steps come back too (parameters, state, whether it changed).
+        """
+        try:
+            paths = source.paths(self)
+            steps: list[list[Step]] = [[] for _ in values] if traced else []
+            longest = max(map(len, paths), default=0)
+            state_ops = self.state_ops
+            for k in range(longest):
+                at_step = [state_ops[p[k]] if len(p) > k else None for p in paths]
+                for op_index, members in _groups(at_step):
+                    op = self._ops[op_index]
+                    inputs = [values[i] for i in members]
+                    if op.nested is not None:
+                        child = source.child(members, k)
+                        outs, inner = op.nested._run(
+                            list(inputs), [labels[i] for i in members], child, traced=True
                         )
-        chain = MarkovChain(start, trans, max_steps=n)
-        return cls(ops, chain, key=key, state_ops=[i for i, _ in states])
+                        params = source.nested_params(members, k, child, inner)
+                    else:
+                        feed = (
+                            [Labelled(values[i], labels[i]) for i in members]
+                            if op.needs_label
+                            else inputs
+                        )
+                        for x in feed:
+                            op.validate(x)
+                        params = source.params(members, k, op, feed)
+                        outs = op.run(feed, params)
+                    for i, x, out, p in zip(members, inputs, outs, params):
+                        values[i] = out
+                        if traced:
+                            changed = not values_equal(x, out)
+                            steps[i].append(Step(op_index, op.name, p, paths[i][k], changed))
+            return values, steps
+        finally:
+            source.close()
+
+    def _augment(
+        self,
+        items: list[Any],
+        seed: Any,
+        epoch: int,
+        indices: Sequence[int] | None,
+        n: int | None,
+        distinct: bool,
+        max_tries: int,
+        traced: bool,
+    ) -> tuple[list[Any], list[Trace]]:
+        """``n`` variants of every item (one when ``n`` is None), by the seeding rule.
+
+        Returns the outputs and traces grouped per item and variant, flattened
+        item-major (``item * n + variant``).
+        """
+        seed = as_seed(seed)
+        epoch = check_int("epoch", epoch, low=0, high=MAX_U64)
+        idx = resolve_indices(len(items), indices)
+        nv = 1 if n is None else check_int("n", n, low=1, high=2**VARIANT_BITS - 1)
+        distinct = check_bool("distinct", distinct)
+        max_tries = check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
+        splits = [self.lens.split(x) for x in items]
+        values = [s[0] for s in splits]
+        labels = [s[1] for s in splits]
+        jobs = [(i, v) for i in range(len(items)) for v in range(nv)]
+        attempts = [0] * len(jobs)
+        record = traced or distinct
+
+        def run(js: list[int]) -> tuple[list[Any], list[list[Step]]]:
+            coords = [(seed, epoch, idx[jobs[j][0]], jobs[j][1], attempts[j]) for j in js]
+            return self._run(
+                [values[jobs[j][0]] for j in js],
+                [labels[jobs[j][0]] for j in js],
+                _Draw(coords),
+                traced=record,
+            )
+
+        outs, steps = run(list(range(len(jobs))))
+        flags: list[bool | None] = [None] * len(jobs)
+        if distinct:
+            self._make_distinct(values, nv, outs, steps, attempts, flags, max_tries, run)
+        results = [splits[i][2](out) for (i, _), out in zip(jobs, outs)]
+        traces: list[Trace] = []
+        if traced:
+            traces = [
+                Trace(
+                    seed,
+                    epoch,
+                    idx[i],
+                    tuple(steps[j]),
+                    variant=v,
+                    attempt=attempts[j],
+                    changed=not values_equal(values[i], outs[j]),
+                    distinct=flags[j],
+                )
+                for j, (i, v) in enumerate(jobs)
+            ]
+        return results, traces
+
+    @staticmethod
+    def _make_distinct(
+        values: list[Any],
+        nv: int,
+        outs: list[Any],
+        steps: list[list[Step]],
+        attempts: list[int],
+        flags: list[bool | None],
+        max_tries: int,
+        run: Callable[[list[int]], tuple[list[Any], list[list[Step]]]],
+    ) -> None:
+        """Redraw variants equal to the input or an earlier variant, in rounds of batched retries.
+
+        Per item, variant ``v`` is settled before ``v + 1`` is looked at (it
+        must differ from the input and from the *final* earlier variants), so
+        the result is the same alone or in any batch. A variant still equal
+        after ``max_tries`` attempts is kept and flagged ``distinct=False``.
+        """
+        settled = [0] * len(values)  # per item: how many of its variants are final
+        while True:
+            retry: list[int] = []
+            for i in range(len(values)):
+                while settled[i] < nv:
+                    j = i * nv + settled[i]
+                    earlier = [values[i], *outs[i * nv : j]]
+                    if not any(values_equal(outs[j], e) for e in earlier):
+                        flags[j] = True
+                    elif attempts[j] + 1 < max_tries:
+                        attempts[j] += 1
+                        retry.append(j)
+                        break
+                    else:
+                        flags[j] = False
+                    settled[i] += 1
+            if not retry:
+                return
+            new_outs, new_steps = run(retry)
+            for j, out, st in zip(retry, new_outs, new_steps):
+                outs[j] = out
+                steps[j] = st
 
     # ------------------------------------------------------------------ running
+    def augment(
+        self,
+        x: Any,
+        *,
+        seed: int | None = None,
+        epoch: int = 0,
+        index: int = 0,
+        n: int | None = None,
+        distinct: bool = False,
+        max_tries: int = 4,
+        return_trace: bool = False,
+    ) -> Any:
+        """Augment one item as item ``index`` of epoch ``epoch``.
+
+        Returns the output, or with ``n`` a list of ``n`` variants (variant
+        ``v`` is its own coordinate of the seeding rule). ``distinct=True``
+        redraws a variant equal to the input or to an earlier variant, up to
+        ``max_tries`` attempts in all, each from its own coordinate; one that
+        stays equal is kept and flagged in its trace (``distinct=False``).
+        ``return_trace=True`` returns ``(output, trace)`` (lists with ``n``).
+        ``seed=None`` draws fresh entropy; the trace records it.
+        """
+        index = check_int("index", index, low=0, high=MAX_U64)
+        outs, traces = self._augment(
+            [x], seed, epoch, [index], n, distinct, max_tries, return_trace
+        )
+        if n is None:
+            return (outs[0], traces[0]) if return_trace else outs[0]
+        return (outs, traces) if return_trace else outs
+
+    def augment_batch(
+        self,
+        xs: Sequence[Any],
+        *,
+        seed: int | None = None,
+        epoch: int = 0,
+        indices: Sequence[int] | None = None,
+        n: int | None = None,
+        distinct: bool = False,
+        max_tries: int = 4,
+        return_traces: bool = False,
+    ) -> Any:
+        """Augment a batch; item ``i`` equals ``augment(xs[i], index=indices[i], ...)``.
+
+        Each operator is called once per step (through ``apply_batch``) with
+        every item (and variant) whose path needs it at that step. Returns the
+        list of outputs, with ``n`` a list of ``n`` variants per item, and with
+        ``return_traces=True`` ``(outputs, traces)`` of the same shape. A str
+        (or bytes, or a mapping) is one item, not a batch: a ``TypeError``.
+        """
+        items = check_batch("xs", xs, one="augment(x)")
+        outs, traces = self._augment(
+            items, seed, epoch, indices, n, distinct, max_tries, return_traces
+        )
+        if n is None:
+            return (outs, traces) if return_traces else outs
+        per_item = [outs[k : k + n] for k in range(0, len(outs), n)]
+        traces_per_item = [traces[k : k + n] for k in range(0, len(traces), n)]
+        return (per_item, traces_per_item) if return_traces else per_item
+
     def __call__(
         self,
         x: Any,
@@ -238,108 +582,18 @@ class Pipeline:
         epoch: int = 0,
         index: int = 0,
     ) -> Any:
-        """Augment one item (see :meth:`augment`); ``rng`` draws the seed from your generator."""
+        """Augment one item (see :meth:`augment`).
+
+        ``rng`` is used as every operator uses it: the pipeline draws from it,
+        here the seed of the run (as :meth:`sample_params` does).
+        """
         if rng is not None:
             if seed is not None:
                 raise ValueError("give seed or rng, not both")
-            seed = int(rng.integers(0, 2**63 - 1))
+            if not isinstance(rng, np.random.Generator):
+                raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+            seed = int(rng.integers(0, _CHILD_SEEDS))
         return self.augment(x, seed=seed, epoch=epoch, index=index)
-
-    def augment(
-        self,
-        x: Any,
-        *,
-        seed: int | None = None,
-        epoch: int = 0,
-        index: int = 0,
-        return_trace: bool = False,
-    ) -> Any:
-        """Augment one item as item ``index`` of epoch ``epoch``.
-
-        Returns the output, or ``(output, trace)`` with ``return_trace=True``.
-        ``seed=None`` draws fresh entropy; the trace records it.
-        """
-        seed = fresh_seed() if seed is None else check_int("seed", seed, low=0)
-        epoch = check_int("epoch", epoch, low=0, high=_MAX_U64)
-        index = check_int("index", index, low=0, high=_MAX_U64)
-        # One item without _run's grouping by step and operator: this is the
-        # per-item hot path of Dataset.__getitem__.
-        streams = take_streams(seed)
-        try:
-            path = self.chain.sample_from_stream(streams.at(epoch, index, 0))
-            value = self._get(x)
-            steps: list[Step] = []
-            for k, state in enumerate(path):
-                op_index = self.state_ops[state]
-                op = self.ops[op_index]
-                params = self._draw_params(op_index, value, streams, epoch, index, k)
-                value = op.apply(value, params)
-                if return_trace:
-                    steps.append(Step(op_index, op.name, params, state))
-        finally:
-            give_back_streams(streams)
-        out = self._put(x, value)
-        return (out, Trace(seed, epoch, index, tuple(steps))) if return_trace else out
-
-    def augment_batch(
-        self,
-        xs: Sequence[Any],
-        *,
-        seed: int | None = None,
-        epoch: int = 0,
-        indices: Sequence[int] | None = None,
-        return_traces: bool = False,
-    ) -> Any:
-        """Augment a batch; item ``i`` equals ``augment(xs[i], index=indices[i])``.
-
-        Each operator is called once per step (through ``apply_batch``) with
-        every item whose path needs it at that step. Returns the list of
-        outputs, or ``(outputs, traces)`` with ``return_traces=True``. A str
-        (or bytes, or a mapping) is one item, not a batch: a ``TypeError``.
-        """
-        xs = check_batch("xs", xs, one="augment(x)")
-        idx = resolve_indices(len(xs), indices)
-        outs, traces = self._run(xs, seed, epoch, idx, traced=return_traces)
-        return (outs, traces) if return_traces else outs
-
-    def _run(
-        self, xs: list[Any], seed: int | None, epoch: int, indices: list[int], *, traced: bool
-    ) -> tuple[list[Any], list[Trace]]:
-        seed = fresh_seed() if seed is None else check_int("seed", seed, low=0)
-        epoch = check_int("epoch", epoch, low=0, high=_MAX_U64)
-        streams = take_streams(seed)
-        try:
-            sample_path = self.chain.sample_from_stream
-            paths = [sample_path(streams.at(epoch, i, 0)) for i in indices]
-            values = [self._get(x) for x in xs]
-            steps: list[list[tuple[int, dict[str, Any]]]] = [[] for _ in xs]
-            for k in range(max(map(len, paths), default=0)):
-                at_step = [self.state_ops[p[k]] if len(p) > k else None for p in paths]
-                for op_index, members in _groups(at_step):
-                    params = [
-                        self._draw_params(op_index, values[i], streams, epoch, indices[i], k)
-                        for i in members
-                    ]
-                    outs = self._apply_group(op_index, [values[i] for i in members], params)
-                    for i, out, p in zip(members, outs, params):
-                        values[i] = out
-                        steps[i].append((op_index, p))
-        finally:
-            give_back_streams(streams)
-        results = [self._put(x, v) for x, v in zip(xs, values)]
-        traces: list[Trace] = []
-        if traced:
-            names = [op.name for op in self.ops]
-            traces = [
-                Trace(
-                    seed,
-                    epoch,
-                    i,
-                    tuple(Step(o, names[o], p, path[k]) for k, (o, p) in enumerate(st)),
-                )
-                for i, st, path in zip(indices, steps, paths)
-            ]
-        return results, traces
 
     def replay(self, x: Any, trace: Trace | Mapping[str, Any]) -> Any:
         """Reproduce the output recorded by ``trace``; draws no randomness."""
@@ -349,75 +603,66 @@ class Pipeline:
         self, xs: Sequence[Any], traces: Sequence[Trace | Mapping[str, Any]]
     ) -> list[Any]:
         """:meth:`replay` for many items, batched by step and operator."""
-        xs = check_batch("xs", xs, one="replay(x, trace)")
+        items = check_batch("xs", xs, one="replay(x, trace)")
         ts = [
             t if isinstance(t, Trace) else Trace.from_dict(t)
             for t in check_batch("traces", traces, one="replay(x, trace)")
         ]
-        if len(ts) != len(xs):
-            raise ValueError(f"got {len(xs)} items but {len(ts)} traces")
+        if len(ts) != len(items):
+            raise ValueError(f"got {len(items)} items but {len(ts)} traces")
         for t in ts:
-            for s in t.steps:
-                if not 0 <= s.op_index < len(self.ops) or self.ops[s.op_index].name != s.op:
-                    raise ValueError(
-                        f"trace step {s.op!r} at operator index {s.op_index} does not match "
-                        f"this pipeline's operators {[op.name for op in self.ops]}"
-                    )
-        values = [self._get(x) for x in xs]
-        for k in range(max((len(t) for t in ts), default=0)):
-            at_step = [t.steps[k].op_index if len(t) > k else None for t in ts]
-            for op_index, members in _groups(at_step):
-                outs = self._apply_group(
-                    op_index,
-                    [values[i] for i in members],
-                    [ts[i].steps[k].params for i in members],
+            self._check_steps(t.steps)
+        splits = [self.lens.split(x) for x in items]
+        outs, _ = self._run(
+            [s[0] for s in splits], [s[1] for s in splits], _Replay([t.steps for t in ts]), False
+        )
+        return [s[2](out) for s, out in zip(splits, outs)]
+
+    def _check_steps(self, steps: Sequence[Step]) -> None:
+        names = [op.name for op in self._ops]
+        for s in steps:
+            if not 0 <= s.op_index < len(self.ops) or names[s.op_index] != s.op:
+                raise ValueError(
+                    f"trace step {s.op!r} at operator index {s.op_index} does not match "
+                    f"this pipeline's operators {names}"
                 )
-                for i, out in zip(members, outs):
-                    values[i] = out
-        return [self._put(x, v) for x, v in zip(xs, values)]
+            nested = self._ops[s.op_index].nested
+            if nested is not None:
+                nested._check_steps(_nested_steps(s.params))
 
-    def _draw_params(
-        self, op_index: int, value: Any, streams: ItemStreams, epoch: int, index: int, k: int
-    ) -> dict[str, Any]:
-        """Step ``k``'s parameters for one item, from its stream ``k + 1``, as applied and traced."""
-        op = self.ops[op_index]
-        op.validate_input(value)
-        # Operators that keep BaseAugmenter's sample_params draw nothing:
-        # positioning their stream would cost a measurable share of a cheap step.
-        rng = streams.at(epoch, index, k + 1) if self._draws[op_index] else streams.generator
-        params: dict[str, Any] = to_jsonable(op.sample_params(value, rng))
-        return params
+    # ------------------------------------------------------------------ as an operator
+    def validate_input(self, x: Any) -> None:
+        """Nothing to check here: each operator validates its input at its own step."""
 
-    def _apply_group(
-        self, op_index: int, inputs: list[Any], params: list[dict[str, Any]]
-    ) -> list[Any]:
-        op = self.ops[op_index]
-        outs = op.apply_batch(inputs, params)
-        if len(outs) != len(inputs):
-            raise RuntimeError(
-                f"{op.name}.apply_batch returned {len(outs)} outputs for {len(inputs)} inputs"
-            )
+    def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
+        """``{"seed": s, "steps": [...]}``: a seed drawn from ``rng`` and the run it gives.
+
+        ``x`` is an operator's input (a value, or :class:`~augkit.items.Labelled`
+        when the pipeline needs labels), not an item: a nested pipeline does
+        not apply its own lens.
+        """
+        seed = int(rng.integers(0, _CHILD_SEEDS))
+        value, label = (x.value, x.label) if isinstance(x, Labelled) else (x, None)
+        _, steps = self._run([value], [label], _Draw([(seed, 0, 0, 0, 0)]), traced=True)
+        return _nested_record(seed, steps[0])
+
+    def apply(self, x: Any, params: Params) -> Any:
+        """The output ``params`` (from :meth:`sample_params`) describe; no randomness."""
+        return self.apply_batch([x], [params])[0]
+
+    def apply_batch(self, xs: Sequence[Any], params: Sequence[Params]) -> list[Any]:
+        """:meth:`apply` for many inputs, batched by step and operator."""
+        xs = check_batch("xs", xs, one="apply(x, params)")
+        params = check_batch("params", params, one="apply(x, params)")
+        if len(xs) != len(params):
+            raise ValueError(f"got {len(xs)} inputs but {len(params)} parameter sets")
+        steps = [_nested_steps(p) for p in params]
+        for st in steps:
+            self._check_steps(st)
+        values = [x.value if isinstance(x, Labelled) else x for x in xs]
+        labels = [x.label if isinstance(x, Labelled) else None for x in xs]
+        outs, _ = self._run(values, labels, _Replay(steps), traced=False)
         return outs
-
-    def _get(self, item: Any) -> Any:
-        if self.key is None:
-            return item
-        if not isinstance(item, Mapping):
-            raise TypeError(
-                f"this pipeline augments field {self.key!r} of mapping items, "
-                f"got {type(item).__name__}"
-            )
-        value = item.get(self.key, _MISSING)
-        if value is _MISSING:
-            raise KeyError(f"item has no field {self.key!r} (fields: {sorted(map(str, item))})")
-        return value
-
-    def _put(self, item: Any, value: Any) -> Any:
-        if self.key is None:
-            return value
-        out = dict(item)
-        out[self.key] = value
-        return out
 
     # ------------------------------------------------------------------ availability
     def check_available(self) -> None:
@@ -430,8 +675,8 @@ class Pipeline:
         A missing package (``ImportError``) is reported the same way.
         """
         problems = []
-        for i, op in enumerate(self.ops):
-            check = getattr(op, "check_available", None)
+        for i, op in enumerate(self._ops):
+            check = getattr(op.op, "check_available", None)
             if not callable(check):
                 continue  # a protocol-only operator says nothing about models
             try:
@@ -443,7 +688,7 @@ class Pipeline:
 
     # ------------------------------------------------------------------ analysis
     def expected_length(self) -> float:
-        """Expected number of operator applications per item."""
+        """Expected number of operator applications per item (a nested pipeline counts once)."""
         return self.chain.expected_length()
 
     def visit_frequencies(self) -> np.ndarray:
@@ -453,10 +698,14 @@ class Pipeline:
         np.add.at(out, np.asarray(self.state_ops), per_state)
         return out
 
-    def describe(self) -> str:
+    def describe(self, indent: str = "") -> str:
         """A human-readable summary of operators, chain and its expectations."""
-        names = [f"{i}: {op!r}" for i, op in enumerate(self.ops)]
-        lines = [f"Pipeline ({self.modality}) with {len(self.ops)} operator(s)", *names]
+        lines = [f"Pipeline ({self.modality}) with {len(self.ops)} operator(s), item {self.lens!r}"]
+        for i, op in enumerate(self.ops):
+            if isinstance(op, Pipeline):
+                lines.append(f"{i}: nested " + op.describe(indent + "   ").lstrip())
+            else:
+                lines.append(f"{i}: {op!r}")
         if self.state_ops != tuple(range(len(self.ops))):
             lines.append(f"chain states -> operators: {list(self.state_ops)}")
         ch = self.chain
@@ -467,32 +716,41 @@ class Pipeline:
         lines.append(f"max_steps: {ch.max_steps}")
         lines.append(f"expected length: {self.expected_length():.4g}")
         lines.append(f"expected applications per operator: {_fmt(self.visit_frequencies())}")
-        return "\n".join(lines)
+        return "\n".join(indent + line for line in lines)
 
     def __repr__(self) -> str:
-        return f"Pipeline(ops={list(self.ops)!r}, chain={self.chain!r}, key={self.key!r})"
+        return f"Pipeline(ops={list(self.ops)!r}, chain={self.chain!r}, item={self.lens!r})"
 
     # ------------------------------------------------------------------ config
     def to_dict(self) -> dict[str, Any]:
         """A plain, versioned config; operators are referred to by registered name."""
-        d: dict[str, Any] = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "key": self.key,
-            "operators": [op.to_dict() for op in self.ops],
-            "chain": self.chain.to_dict(),
-        }
+        d: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION}
+        if isinstance(self.lens, FieldLens):
+            d["key"], d["label"] = self.lens.key, self.lens.label
+        else:
+            d["targets"] = self.lens.to_dict()
+        d["operators"] = [_operator_config(op) for op in self.ops]
+        d["chain"] = self.chain.to_dict()
         if self.state_ops != tuple(range(len(self.ops))):
             d["state_ops"] = list(self.state_ops)
         return d
 
     @classmethod
+    def from_config(cls, params: Mapping[str, Any]) -> Pipeline:
+        """A nested pipeline's config (``{"type": "pipeline", "params": ...}``)."""
+        return cls.from_dict(params)
+
+    @classmethod
     def from_dict(cls, config: Mapping[str, Any]) -> Pipeline:
-        """Inverse of :meth:`to_dict`; raises :class:`ConfigError` on a bad config."""
+        """Inverse of :meth:`to_dict`; raises :class:`ConfigError` on a bad config.
+
+        Reads format version 1 too (ChunkRecombination's ``label_key`` /
+        ``text_key`` become the pipeline's ``label`` / ``key``).
+        """
         if not isinstance(config, Mapping):
             raise ConfigError(
                 "a pipeline config must be a mapping with 'operators' and 'chain', "
-                f"got {_json_kind(config)}"
+                f"got {_config.json_kind(config)}"
             )
         fmt = config.get("format", FORMAT)
         if fmt != FORMAT:
@@ -504,7 +762,11 @@ class Pipeline:
             raise ConfigError(
                 f"config has format version {version}; this augkit reads up to {FORMAT_VERSION}"
             )
-        unknown = set(config) - {"format", "version", "key", "operators", "chain", "state_ops"}
+        if version == 1:
+            config = _from_version_1(config)
+        unknown = set(config) - {
+            "format", "version", "key", "label", "targets", "operators", "chain", "state_ops"
+        }  # fmt: skip
         if unknown:
             raise ConfigError(f"unknown keys in pipeline config: {sorted(unknown)}")
         ops_cfg = config.get("operators")
@@ -514,8 +776,18 @@ class Pipeline:
         if "chain" not in config:
             raise ConfigError("pipeline config has no 'chain'")
         chain = MarkovChain.from_dict(config["chain"])
+        item: dict[str, Any] = {k: config[k] for k in ("key", "label") if k in config}
+        if config.get("targets") is not None:
+            if item:
+                raise ConfigError(
+                    "a pipeline config has key/label (text items) or targets, not both"
+                )
+            targets = config["targets"]
+            if isinstance(targets, Mapping) and "type" not in targets:
+                targets = {"type": "image_targets", **targets}  # the one kind of targets today
+            item = {"targets": lens_from_dict(targets)}
         try:
-            return cls(ops, chain, key=config.get("key"), state_ops=config.get("state_ops"))
+            return cls(ops, chain, state_ops=config.get("state_ops"), **item)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"invalid pipeline: {exc}") from None
 
@@ -526,7 +798,7 @@ class Pipeline:
     @classmethod
     def from_json(cls, text: str | bytes) -> Pipeline:
         """A pipeline from JSON config *text*; to read a file use :meth:`load`."""
-        text = _config_text("from_json", text, "JSON")
+        text = _config.config_text("from_json", text, "JSON")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -535,15 +807,15 @@ class Pipeline:
 
     def to_yaml(self) -> str:
         """The config as YAML text (needs PyYAML)."""
-        yaml = _yaml()
+        yaml = _config.yaml_module()
         return str(yaml.safe_dump(self.to_dict(), sort_keys=False))
 
     @classmethod
     def from_yaml(cls, text: str | bytes) -> Pipeline:
         """A pipeline from YAML config *text*, read with ``yaml.safe_load`` (no arbitrary
         objects); to read a file use :meth:`load`."""
-        text = _config_text("from_yaml", text, "YAML")
-        yaml = _yaml()
+        text = _config.config_text("from_yaml", text, "YAML")
+        yaml = _config.yaml_module()
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -560,17 +832,7 @@ class Pipeline:
         ``ConfigError`` that names the file; a missing optional package is
         an ``ImportError``.
         """
-        p, kind = _config_file(path, "load")
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"config file {str(p)!r} does not exist") from None
-        except IsADirectoryError:
-            raise ConfigError(f"config {str(p)!r} is a directory, not a file") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"config file {str(p)!r} is not UTF-8 text") from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read config {str(p)!r}: {exc.strerror or exc}") from None
+        p, kind, text = _config.read_config_file(path)
         try:
             return cls.from_json(text) if kind == "JSON" else cls.from_yaml(text)
         except ConfigError as exc:
@@ -578,73 +840,30 @@ class Pipeline:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the config to a file, in the format its suffix names (as :meth:`load` reads)."""
-        p, kind = _config_file(path, "save")
+        p, kind = _config.config_file(path, "save")
         text = self.to_json() + "\n" if kind == "JSON" else self.to_yaml()
         p.write_text(text, encoding="utf-8")
 
 
-def _config_file(path: Any, method: str) -> tuple[Path, str]:
-    """``path`` as a Path, and the format its suffix names; errors name the allowed suffixes."""
-    if not isinstance(path, (str, os.PathLike)):
-        hint = "; for a config dict use Pipeline.from_dict" if isinstance(path, Mapping) else ""
-        raise TypeError(
-            f"Pipeline.{method} takes a file path (str or os.PathLike), got "
-            f"{type(path).__name__}{hint}"
-        )
-    p = Path(path)
-    kind = CONFIG_SUFFIXES.get(p.suffix.lower())
-    if kind is None:
-        allowed = ", ".join(f"{s} ({k})" for s, k in CONFIG_SUFFIXES.items())
-        raise ConfigError(
-            f"cannot tell the format of config file {str(p)!r} from its suffix "
-            f"{p.suffix or '(none)'!r}; name it with one of {allowed}"
-        )
-    return p, kind
-
-
-def _config_text(method: str, text: Any, kind: str) -> str:
-    """``text`` if it can be config text; a clear error for a path or a file name given instead."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    if isinstance(text, os.PathLike):
-        raise TypeError(
-            f"Pipeline.{method} takes {kind} text, got a path ({os.fspath(text)!r}); "
-            "to read a file use Pipeline.load(path)"
-        )
-    if not isinstance(text, str):
-        raise TypeError(f"Pipeline.{method} takes {kind} text (a str), got {type(text).__name__}")
-    name = text.strip()
-    if (
-        name
-        and "\n" not in name
-        and (Path(name).suffix.lower() in CONFIG_SUFFIXES or os.path.isfile(name))
-    ):
-        raise ConfigError(
-            f"Pipeline.{method} takes {kind} text, and {name!r} looks like a file name; "
-            f"to read a file use Pipeline.load({name!r})"
-        )
-    return text
-
-
-def _json_kind(value: Any) -> str:
-    """What a parsed config value is, in words: ``a list``, ``a string ('pipe.yaml')``."""
-    if value is None:
-        return "nothing (an empty document)"
-    if isinstance(value, str):
-        return f"a string ({value[:40]!r})"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def _yaml() -> Any:
-    try:
-        import yaml
-    except ImportError:
-        raise ImportError(
-            "YAML configs need PyYAML: pip install 'augkit[yaml]' (or use to_json/from_json)"
-        ) from None
-    return yaml
+def _from_version_1(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A version-1 config in version-2 form (see :meth:`Pipeline.from_dict`)."""
+    out = {k: v for k, v in config.items() if k != "key"}
+    key, label = config.get("key"), "label"
+    operators = []
+    for op in config.get("operators") or []:
+        if isinstance(op, Mapping) and op.get("type") == "chunk_recombination":
+            params = dict(op.get("params") or {})
+            label_key = params.pop("label_key", None)
+            text_key = params.pop("text_key", "text")
+            if label_key is not None:
+                # Version 1 handed label-aware splicing the whole item.
+                label, key = label_key, key if key is not None else text_key
+            op = {**op, "params": params}
+        operators.append(op)
+    out["operators"] = operators
+    out["key"], out["label"] = key, label
+    out["version"] = FORMAT_VERSION
+    return out
 
 
 def _groups(op_at_step: list[int | None]) -> list[tuple[int, list[int]]]:
@@ -676,12 +895,12 @@ def _check_chain_shape(n: int, start: ArrayLike, transitions: ArrayLike) -> None
         )
 
 
-def _check_nonempty(ops: Sequence[Augmenter]) -> None:
-    if len(ops) == 0:
+def _check_nonempty(ops: Sequence[Any]) -> None:
+    if isinstance(ops, (str, bytes)) or len(ops) == 0:
         raise ValueError("ops must hold at least one operator")
 
 
-def _common_modality(ops: Sequence[Augmenter]) -> str:
+def _common_modality(ops: Sequence[Any]) -> str:
     kinds = {op.modality for op in ops} - {ANY}
     if len(kinds) > 1:
         detail = ", ".join(f"{type(op).__name__}={op.modality!r}" for op in ops)

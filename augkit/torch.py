@@ -26,19 +26,23 @@ DataLoader for that epoch (as with ``DistributedSampler.set_epoch``); workers
 read the epoch when they fetch, and a DataLoader prefetches as soon as it is
 iterated.
 
-Views
------
-With ``views=k`` the augmented part of each item is replaced by a list of
-``k`` views. View ``v`` (``0 <= v < k``) of item ``i`` in epoch ``e`` uses
-``(seed, epoch=e * k + v, index=i)``: distinct for every view and epoch, the
-index still names the item (so no view collides with another item's stream),
-and ``views=1`` is exactly the rule above. A view's trace therefore records
-epoch ``e * k + v``.
+Items and views
+---------------
+Items are split by the pipeline's lens (:mod:`augkit.items`): for a text
+pipeline, mapping items have their ``"text"`` field augmented (the
+pipeline's ``key``), ``(text, label)`` tuples their first element, and
+every other field or element passes through. ``key=`` on a wrapper is a
+shorthand for ``pipeline.with_item(key=...)``.
+
+With ``views=k`` each item becomes a list of ``k`` augmented items. View
+``v`` (``0 <= v < k``) of item ``i`` in epoch ``e`` is variant ``v`` of the
+seeding rule, ``pipeline.augment(x, seed=seed, epoch=e, index=i, n=k)[v]``:
+its own random streams, and its trace records ``variant=v``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -46,8 +50,8 @@ import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 from torch.utils.data._utils.collate import default_collate
 
-from .core import check_int
 from .pipeline import Pipeline
+from .validation import check_int
 
 __all__ = [
     "AugmentedDataset",
@@ -55,16 +59,7 @@ __all__ = [
     "BatchAugment",
     "IterableWithIndex",
     "WithIndex",
-    "view_epoch",
 ]
-
-
-def view_epoch(epoch: int, view: int, views: int) -> int:
-    """The epoch passed to the pipeline for view ``view`` of ``views`` in ``epoch``.
-
-    ``epoch * views + view``: with one view it is the epoch itself.
-    """
-    return epoch * views + view
 
 
 class _SharedEpoch:
@@ -94,93 +89,36 @@ def _check_pipeline(pipeline: Any) -> Pipeline:
     return pipeline
 
 
-def _check_key(key: Any) -> str | None:
-    if key is not None and not isinstance(key, str):
-        raise TypeError(f"key must be a str or None, got {type(key).__name__}")
-    return key
-
-
 class _ItemAugmenter:
-    """Splits items into the part to augment and the rest, and puts them back.
+    """Runs the pipeline on a wrapper's items; the pipeline's lens splits them.
 
-    - a tuple ``(x, y, ...)`` (named tuples too): ``x`` is augmented, the rest
-      is kept. Lists are values, not ``(x, y)`` pairs: a list of tokens is
-      augmented whole.
-    - ``key`` given: the item (or the first element of a tuple item) is a
-      mapping and only ``item[key]`` is augmented.
-    - anything else: the item itself is augmented (a mapping goes to the
-      pipeline whole, which then needs its own ``key``).
+    ``key`` (if given) is a shorthand for ``pipeline.with_item(key=key)``:
+    the field of mapping items to augment. With ``views > 1`` each item
+    becomes a list of ``views`` augmented items, variant ``v`` at its own
+    coordinate of the seeding rule.
     """
 
     def __init__(self, pipeline: Any, key: str | None, seed: int, views: int) -> None:
-        self.pipeline = _check_pipeline(pipeline)
-        self.key = _check_key(key)
+        pipe = _check_pipeline(pipeline)
+        if key is not None:
+            if not isinstance(key, str):
+                raise TypeError(f"key must be a str or None, got {type(key).__name__}")
+            pipe = pipe.with_item(key=key, label=getattr(pipe.lens, "label", "label"))
+        self.pipeline = pipe
+        self.key = key
         self.seed = check_int("seed", seed, low=0)
         self.views = check_int("views", views, low=1)
-
-    def split(self, item: Any) -> tuple[Any, Callable[[Any], Any]]:
-        if isinstance(item, tuple):
-            if not item:
-                raise ValueError("cannot augment an empty tuple item")
-            head, rest = item[0], list(item[1:])
-            value, put_head = self._split_field(head)
-
-            def put_tuple(new: Any) -> Any:
-                out = [put_head(new), *rest]
-                return type(item)(*out) if hasattr(item, "_fields") else tuple(out)
-
-            return value, put_tuple
-        return self._split_field(item)
-
-    def _split_field(self, item: Any) -> tuple[Any, Callable[[Any], Any]]:
-        if self.key is None:
-            if isinstance(item, Mapping) and self.pipeline.key is None:
-                raise TypeError(
-                    f"items are mappings (fields {sorted(map(str, item))}); say which field to "
-                    "augment with key=... (or give the pipeline a key)"
-                )
-            return item, lambda new: new
-        if not isinstance(item, Mapping):
-            raise TypeError(f"key={self.key!r} needs mapping items, got {type(item).__name__}")
-        if self.key not in item:
-            raise KeyError(f"item has no field {self.key!r} (fields: {sorted(map(str, item))})")
-        key = self.key
-
-        def put(new: Any) -> Any:
-            out = dict(item)
-            out[key] = new
-            return out
-
-        return item[key], put
+        self._n = None if self.views == 1 else self.views
 
     def one(self, item: Any, epoch: int, index: int) -> Any:
-        value, put = self.split(item)
-        outs = [
-            self.pipeline.augment(
-                value, seed=self.seed, epoch=view_epoch(epoch, v, self.views), index=index
-            )
-            for v in range(self.views)
-        ]
-        return put(outs[0] if self.views == 1 else outs)
+        return self.pipeline.augment(item, seed=self.seed, epoch=epoch, index=index, n=self._n)
 
     def many(self, items: Sequence[Any], epoch: int, indices: Sequence[int]) -> list[Any]:
         if not items:
             return []
-        parts = [self.split(item) for item in items]
-        values = [p[0] for p in parts]
-        per_view = [
-            self.pipeline.augment_batch(
-                values,
-                seed=self.seed,
-                epoch=view_epoch(epoch, v, self.views),
-                indices=list(indices),
-            )
-            for v in range(self.views)
-        ]
-        out = []
-        for j, (_, put) in enumerate(parts):
-            views = [per_view[v][j] for v in range(self.views)]
-            out.append(put(views[0] if self.views == 1 else views))
+        out: list[Any] = self.pipeline.augment_batch(
+            list(items), seed=self.seed, epoch=epoch, indices=list(indices), n=self._n
+        )
         return out
 
 
@@ -219,7 +157,7 @@ class AugmentedDataset(_EpochAugmented, Dataset[Any]):
     each epoch; it reaches DataLoader workers, persistent ones included.
 
     >>> from augkit import Pipeline
-    >>> from augkit.core import Identity
+    >>> from augkit.base import Identity
     >>> ds = AugmentedDataset([("a", 0), ("b", 1)], Pipeline.sequence([Identity()]))
     >>> ds[1]
     ('b', 1)

@@ -1,4 +1,11 @@
-"""Traces: what a pipeline did to one item, enough to replay it exactly."""
+"""Traces: what a pipeline did to one item, enough to replay it exactly.
+
+A trace records the item's coordinates in the seeding rule (seed, epoch,
+index, variant, attempt), every applied step (operator, parameters, whether
+it changed the item) and whether the output differs from the input. A step
+of a nested pipeline holds the inner steps in its parameters
+(``{"seed": ..., "steps": [...]}``), so traces nest as pipelines do.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +14,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .core import ConfigError, check_int, to_jsonable
+from ._json import to_jsonable
+from .errors import ConfigError
+from .validation import check_int
 
 __all__ = ["Step", "Trace"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
-    """One applied operator: its position in the pipeline, its name, its parameters."""
+    """One applied operator: its position in the pipeline, name, parameters, and whether it
+    changed the item (``None`` in traces written before augkit recorded it)."""
 
     op_index: int
     op: str
     params: dict[str, Any]
     state: int | None = None
+    changed: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"op_index": self.op_index, "op": self.op, "params": self.params}
         if self.state is not None and self.state != self.op_index:
             d["state"] = self.state
+        if self.changed is not None:
+            d["changed"] = self.changed
         return d
 
     @classmethod
@@ -44,7 +57,8 @@ class Step:
         if not isinstance(params, Mapping):
             raise ConfigError(f"malformed {where}: 'params' must be a mapping")
         state = _int_field(d, "state", where, _STEP_KEYS) if "state" in d else op_index
-        return cls(op_index=op_index, op=op, params=dict(params), state=state)
+        changed = _bool_field(d, "changed", where)
+        return cls(op_index=op_index, op=op, params=dict(params), state=state, changed=changed)
 
 
 _STEP_KEYS = "op_index, op and params"
@@ -63,6 +77,13 @@ def _field(d: Mapping[str, Any], key: str, where: str, keys: str) -> Any:
         raise ConfigError(f"malformed {where}: no {key!r} (it needs {keys})") from None
 
 
+def _bool_field(d: Mapping[str, Any], key: str, where: str) -> bool | None:
+    value = d.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise ConfigError(f"malformed {where}: {key!r} must be true, false or absent")
+
+
 def _int_field(d: Mapping[str, Any], key: str, where: str, keys: str) -> int:
     try:
         return check_int(key, _field(d, key, where, keys), low=0)
@@ -72,14 +93,18 @@ def _int_field(d: Mapping[str, Any], key: str, where: str, keys: str) -> int:
         raise ConfigError(f"malformed {where}: {exc}") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Trace:
     """How one item was augmented.
 
-    ``seed``, ``epoch`` and ``index`` are the inputs of the seeding rule
-    (``seed`` is the drawn entropy when the caller passed ``seed=None``), and
-    ``steps`` the operators applied with their sampled parameters. A trace is
-    plain JSON and :meth:`augkit.Pipeline.replay` reproduces the output from it
+    ``seed``, ``epoch``, ``index``, ``variant`` and ``attempt`` are the
+    item's coordinates in the seeding rule (``seed`` is the drawn entropy
+    when the caller passed ``seed=None``), and ``steps`` the operators
+    applied with their sampled parameters. ``changed`` says whether the
+    output differs from the input; ``distinct`` is set when distinct
+    variants were asked for: ``False`` flags a variant that stayed equal to
+    the input or to an earlier variant after every try. A trace is plain
+    JSON and :meth:`augkit.Pipeline.replay` reproduces the output from it
     without drawing any randomness.
     """
 
@@ -87,6 +112,10 @@ class Trace:
     epoch: int
     index: int
     steps: tuple[Step, ...] = field(default_factory=tuple)
+    variant: int = 0
+    attempt: int = 0
+    changed: bool | None = None
+    distinct: bool | None = None
 
     @property
     def ops(self) -> list[str]:
@@ -97,12 +126,19 @@ class Trace:
         return len(self.steps)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "seed": self.seed,
-            "epoch": self.epoch,
-            "index": self.index,
-            "steps": [s.to_dict() for s in self.steps],
-        }
+        d: dict[str, Any] = {"seed": self.seed, "epoch": self.epoch, "index": self.index}
+        # Coordinates at their defaults are left out: a trace of a plain
+        # augment() call reads as it did before variants existed.
+        if self.variant:
+            d["variant"] = self.variant
+        if self.attempt:
+            d["attempt"] = self.attempt
+        d["steps"] = [s.to_dict() for s in self.steps]
+        if self.changed is not None:
+            d["changed"] = self.changed
+        if self.distinct is not None:
+            d["distinct"] = self.distinct
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Trace:
@@ -121,6 +157,10 @@ class Trace:
             epoch=_int_field(d, "epoch", "trace", _TRACE_KEYS),
             index=_int_field(d, "index", "trace", _TRACE_KEYS),
             steps=tuple(Step.from_dict(s) for s in steps),
+            variant=_int_field(d, "variant", "trace", _TRACE_KEYS) if "variant" in d else 0,
+            attempt=_int_field(d, "attempt", "trace", _TRACE_KEYS) if "attempt" in d else 0,
+            changed=_bool_field(d, "changed", "trace"),
+            distinct=_bool_field(d, "distinct", "trace"),
         )
 
     def to_json(self) -> str:

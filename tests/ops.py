@@ -71,7 +71,7 @@ class Counting(TextAugmenter):
         pos = params["pos"]
         return x if pos is None else x[:pos] + x[pos].upper() + x[pos + 1 :]
 
-    def apply_batch(self, xs: Sequence[str], params: Sequence[dict[str, Any]]) -> list[str]:
+    def _apply_batch(self, xs: list[str], params: list[dict[str, Any]]) -> list[str]:
         self.batch_calls.append(len(xs))
         return [
             x if p["pos"] is None else x[: p["pos"]] + x[p["pos"]].upper() + x[p["pos"] + 1 :]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from .._catalog import exports_of
 from .._lazy import lazy_getattr
 
-_EXPORTS = {"Nlpaug": "augkit.adapters.nlpaug"}
+_EXPORTS = exports_of(__name__)
 __all__ = sorted(_EXPORTS)
 
 

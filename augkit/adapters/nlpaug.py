@@ -26,14 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core import (
-    ConfigError,
-    ModelUnavailableError,
-    TextAugmenter,
-    check_choice,
-    register,
-    to_jsonable,
-)
+from .._json import to_jsonable
+from ..base import TextAugmenter
+from ..errors import ConfigError, ModelUnavailableError
+from ..registry import register
+from ..validation import check_choice
 
 __all__ = ["NLPAUG_CLASSES", "ON_ERROR", "Nlpaug", "seeded_global_random"]
 
@@ -353,14 +350,8 @@ class Nlpaug(TextAugmenter):
         # np.random.seed takes seeds below 2**32; random and torch take any.
         return {"seed": int(rng.integers(0, 2**32))}
 
-    def apply(self, x: Any, params: dict[str, Any]) -> str:
-        return self.apply_batch([x], [params])[0]
-
-    def apply_batch(self, xs: Sequence[Any], params: Sequence[dict[str, Any]]) -> list[str]:
-        if len(xs) != len(params):
-            raise ValueError(f"got {len(xs)} inputs but {len(params)} parameter sets")
-        for x in xs:
-            self.validate_input(x)
+    def _apply_batch(self, xs: list[Any], params: list[dict[str, Any]]) -> list[str]:
+        """Every item under its own seed of the global random state, restored afterwards."""
         seeds = [_seed_of(p) for p in params]
         outs: list[str] = list(xs)
         todo = [i for i, x in enumerate(xs) if x.strip()]

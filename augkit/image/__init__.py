@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
+from .._catalog import exports_of
 from .._lazy import lazy_getattr
 
-_EXPORTS = {
-    name: "augkit.image.geometry"
-    for name in (
-        "Rotate",
-        "RandomCrop",
-        "CenterCrop",
-        "RandomResizedCrop",
-        "HorizontalFlip",
-        "VerticalFlip",
-    )
-}
-
+_EXPORTS = exports_of(__name__)
 __all__ = sorted(_EXPORTS)
 
 

@@ -64,15 +64,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core import (
-    IMAGE,
-    BaseAugmenter,
-    check_choice,
-    check_fraction,
-    check_int,
-    check_number,
-    register,
-)
+from ..base import BaseAugmenter
+from ..protocol import IMAGE
+from ..registry import register
+from ..validation import check_choice, check_fraction, check_int, check_number
 from . import _cv
 from ._arrays import (
     NUMPY,
@@ -451,24 +446,22 @@ class Rotate(_Geometry):
         ty = coy - (-s * cix + c * ciy)
         return np.array([[c, s, tx], [-s, c, ty], [0.0, 0.0, 1.0]]), out
 
-    def apply_batch(self, xs: Sequence[Any], params: Sequence[Params]) -> list[Any]:
+    def _apply_batch(self, xs: list[Any], params: list[Params]) -> list[Any]:
         """Tensors of one shape, dtype and device go through a single ``grid_sample`` call."""
-        if len(xs) != len(params):
-            raise ValueError(f"got {len(xs)} inputs but {len(params)} parameter sets")
         if len(xs) < 2 or self.expand or not all(is_tensor(x) for x in xs):
-            return super().apply_batch(xs, params)
+            return super()._apply_batch(xs, params)
         first = xs[0]
         if first.ndim not in (2, 3, 4) or any(
             x.shape != first.shape or x.dtype != first.dtype or x.device != first.device for x in xs
         ):
-            return super().apply_batch(xs, params)
+            return super()._apply_batch(xs, params)
         import torch
 
         from . import _torch
 
         hw = (int(first.shape[-2]), int(first.shape[-1]))
         if any(self._quarter_turns(p["angle"], hw) is not None for p in params):
-            return super().apply_batch(xs, params)
+            return super()._apply_batch(xs, params)
         per = first.shape[0] if first.ndim == 4 else 1
         inverses = []
         for p in params:

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Augmenter, item_rng
+from ..protocol import Augmenter
+from ..seeding import item_rng
 from ._arrays import is_pil
 
 __all__ = ["load_sample", "render_item", "save_preview_grid"]
@@ -158,7 +159,9 @@ def save_preview_grid(
     }
     tiles = [("original", render_item(item, box_colours=colours))]
     for k, (caption, op) in enumerate(operators):
-        out = op(dict(item), rng=item_rng(seed, 0, k))
+        # The protocol's call: any operator, with or without __call__.
+        source = dict(item)
+        out = op.apply(source, op.sample_params(source, item_rng(seed, 0, k)))
         if not isinstance(out, dict):
             raise TypeError(f"operator {caption!r} returned {type(out).__name__}, not a dict item")
         tiles.append((str(caption), render_item(out, box_colours=colours)))

@@ -7,19 +7,10 @@
 
 from __future__ import annotations
 
+from .._catalog import exports_of
 from .._lazy import lazy_getattr
 
-_EXPORTS = {
-    "RandomInsertion": "augkit.text.insertion",
-    "Vocabulary": "augkit.text.insertion",
-    "Synonyms": "augkit.text.insertion",
-    "MaskedLM": "augkit.text.insertion",
-    "ChunkRecombination": "augkit.text.chunks",
-    "BackTranslation": "augkit.text.backtranslation",
-    "split_sentences": "augkit.text.sentences",
-    "sentence_spans": "augkit.text.sentences",
-}
-
+_EXPORTS = exports_of(__name__)
 __all__ = sorted(_EXPORTS)
 
 

@@ -33,16 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from ..core import (
-    ModelUnavailableError,
-    Params,
-    TextAugmenter,
-    batch_rngs,
-    check_choice,
-    check_int,
-    check_number,
-    register,
-)
+from ..base import TextAugmenter
+from ..errors import ModelUnavailableError
+from ..protocol import Params
+from ..registry import register
+from ..seeding import batch_rngs
+from ..validation import check_choice, check_int, check_number
 from .sentences import sentence_spans, strip_span
 
 __all__ = ["BACKENDS", "BackTranslation", "default_model_name"]
@@ -309,16 +305,8 @@ class BackTranslation(TextAugmenter):
             return {}
         return {"seed": int(rng.integers(0, 2**63 - 1))}
 
-    def apply(self, x: str, params: Params) -> str:
-        return self.apply_batch([x], [params])[0]
-
-    def apply_batch(self, xs: Sequence[str], params: Sequence[Params]) -> list[str]:
+    def _apply_batch(self, xs: list[str], params: list[Params]) -> list[str]:
         """Translate every text through every hop, one batched call per hop."""
-        xs = list(xs)
-        if len(xs) != len(params):
-            raise ValueError(f"got {len(xs)} inputs but {len(params)} parameter sets")
-        for x in xs:
-            self.validate_input(x)
         seeds = self._seeds(params)
         candidates = self._translate(xs, seeds, num_return=1)
         return [c[0] if c and c[0].strip() else x for x, c in zip(xs, candidates)]

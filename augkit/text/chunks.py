@@ -22,7 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core import TextAugmenter, check_choice, check_fraction, check_int, register
+from ..base import TextAugmenter
+from ..items import Labelled
+from ..registry import register
+from ..validation import check_choice, check_fraction, check_int
 from .sentences import sentence_spans, strip_span
 
 __all__ = [
@@ -132,12 +135,13 @@ class ChunkRecombination(TextAugmenter):
     pool, pool_labels:
         Donor texts and, for label-aware splicing, their labels (one per
         text). Both are plain lists, so they are part of :meth:`to_dict`.
-    label_key, text_key:
-        With ``label_key``, items are mappings ``{text_key: str, label_key:
-        label, ...}``; donors come only from pool texts whose label equals
-        the item's, and the output is a copy of the item with ``text_key``
-        replaced. Use such an operator in a :class:`augkit.Pipeline` with
-        ``key=None``, so that it sees the whole item.
+        With ``pool_labels`` the operator is label-aware (``needs_label``):
+        donors come only from pool texts whose label equals the item's. In a
+        :class:`augkit.Pipeline` the item's label comes from the pipeline's
+        lens (``label="label"`` by default: the ``"label"`` field of mapping
+        items, the second element of ``(text, label)`` tuples); alone, call
+        it with :class:`augkit.items.Labelled` ``(text, label)``. It returns
+        the text either way.
     drop, repeat:
         Probability that each chunk of the result is dropped (never all of
         them) or repeated (appears twice in a row); in [0, 1].
@@ -162,8 +166,6 @@ class ChunkRecombination(TextAugmenter):
         rate: float = 0.3,
         pool: Iterable[str] | None = None,
         pool_labels: Iterable[Hashable] | None = None,
-        label_key: str | None = None,
-        text_key: str = "text",
         drop: float = 0.0,
         repeat: float = 0.0,
         separator: str | None = None,
@@ -185,12 +187,6 @@ class ChunkRecombination(TextAugmenter):
         if not isinstance(language, str) or not language:
             raise ValueError(f"language must be a non-empty language code, got {language!r}")
         self.language = language
-        if not isinstance(text_key, str):
-            raise TypeError(f"text_key must be a str, got {type(text_key).__name__}")
-        if label_key is not None and not isinstance(label_key, str):
-            raise TypeError(f"label_key must be a str or None, got {type(label_key).__name__}")
-        self.text_key = text_key
-        self.label_key = label_key
 
         self.pool: list[str] | None = None
         self.pool_labels: list[Hashable] | None = None
@@ -218,25 +214,14 @@ class ChunkRecombination(TextAugmenter):
             for i, lab in enumerate(labels):
                 if not isinstance(lab, Hashable):
                     raise TypeError(f"pool_labels[{i}] must be hashable, got {type(lab).__name__}")
-            if label_key is None:
-                # Splicing across labels silently is exactly what labels are
-                # there to prevent, so refuse rather than ignore them.
-                raise ValueError(
-                    "pool_labels were given but label_key is None: give label_key (the item "
-                    "field holding the label) so that donors are matched by label"
-                )
             self.pool_labels = labels
-        if self.mode == "splice":
-            if self.pool is None:
-                raise ValueError(
-                    "mode='splice' needs a pool of donor texts: pass pool=[...] (and "
-                    "pool_labels=[...] with label_key) or use ChunkRecombination.from_dataset"
-                )
-            if label_key is not None and self.pool_labels is None:
-                raise ValueError(
-                    f"label_key={label_key!r} needs pool_labels (one label per pool text) "
-                    "so that donors can be matched by label"
-                )
+        # Labelled donors are matched to the item's label, which the pipeline passes along.
+        self.needs_label = self.pool_labels is not None
+        if self.mode == "splice" and self.pool is None:
+            raise ValueError(
+                "mode='splice' needs a pool of donor texts: pass pool=[...] (and "
+                "pool_labels=[...] to match donors by label) or use ChunkRecombination.from_dataset"
+            )
         self._donor_cache: dict[Any, tuple[str, ...]] | None = None
 
     # ------------------------------------------------------------------ constructors
@@ -249,12 +234,10 @@ class ChunkRecombination(TextAugmenter):
     ) -> ChunkRecombination:
         """A splicing operator whose donor pool is a labelled (or unlabelled) data set.
 
-        With ``labels``, ``label_key`` defaults to ``"label"`` and items must
-        be mappings (see the class docstring). ``mode`` defaults to ``"splice"``.
+        With ``labels`` it is label-aware (see the class docstring). ``mode``
+        defaults to ``"splice"``.
         """
         kwargs.setdefault("mode", "splice")
-        if labels is not None:
-            kwargs.setdefault("label_key", "label")
         return cls(pool=list(texts), pool_labels=None if labels is None else list(labels), **kwargs)
 
     # ------------------------------------------------------------------ helpers
@@ -271,26 +254,26 @@ class ChunkRecombination(TextAugmenter):
         return _spans(text, self.unit, self.window_size, self.language)
 
     def _text_and_label(self, x: Any) -> tuple[str, Any]:
-        if self.label_key is None:
+        if not self.needs_label:
             if not isinstance(x, str):
-                raise TypeError(
-                    f"ChunkRecombination takes str, got {type(x).__name__} (construct it with "
-                    "label_key=... to take labelled mapping items)"
-                )
+                raise TypeError(f"ChunkRecombination takes str, got {type(x).__name__}")
             return x, None
-        if not isinstance(x, Mapping):
+        if not isinstance(x, Labelled):
             raise TypeError(
-                f"ChunkRecombination with label_key={self.label_key!r} takes mapping items "
-                f"{{{self.text_key!r}: str, {self.label_key!r}: label}}, got {type(x).__name__} "
-                "(in a Pipeline, use key=None so that it receives the whole item)"
+                "ChunkRecombination with pool_labels matches donors to the item's label: in a "
+                "Pipeline the label comes from the item (its 'label' field, or y of (text, y); "
+                "see the pipeline's label=), alone pass augkit.items.Labelled(text, label); "
+                f"got {type(x).__name__}"
             )
-        for k in (self.text_key, self.label_key):
-            if k not in x:
-                raise KeyError(f"item has no field {k!r} (fields: {sorted(map(str, x))})")
-        text = x[self.text_key]
-        if not isinstance(text, str):
-            raise TypeError(f"item[{self.text_key!r}] must be str, got {type(text).__name__}")
-        return text, x[self.label_key]
+        if not isinstance(x.value, str):
+            raise TypeError(f"ChunkRecombination takes str, got {type(x.value).__name__}")
+        if x.label is None:
+            raise ValueError(
+                "ChunkRecombination with pool_labels needs each item's label, and this item has "
+                "none: give items a 'label' field or (text, label) tuples, or name the field "
+                "with the pipeline's label="
+            )
+        return x.value, x.label
 
     def _donors(self, label: Any) -> tuple[str, ...]:
         """Donor chunks for an item with ``label`` (any label when the pool is unlabelled)."""
@@ -377,7 +360,7 @@ class ChunkRecombination(TextAugmenter):
             )
         order = list(params["order"])
         if n < 2 or order == list(range(n)):
-            return x
+            return text
         pieces = []
         for ref in order:
             if isinstance(ref, str):
@@ -387,12 +370,7 @@ class ChunkRecombination(TextAugmenter):
                 pieces.append(text[a:b])
             else:
                 raise ValueError(f"order entries must be chunk indices in [0, {n}) or str: {ref!r}")
-        new = text[: spans[0][0]] + self.effective_separator.join(pieces) + text[spans[-1][1] :]
-        if self.label_key is None:
-            return new
-        out = dict(x)
-        out[self.text_key] = new
-        return out
+        return text[: spans[0][0]] + self.effective_separator.join(pieces) + text[spans[-1][1] :]
 
     def __repr__(self) -> str:
         # The pool can be a whole data set: show its size, not its texts.

@@ -18,12 +18,15 @@ pluggable word source (:class:`Vocabulary`, :class:`Synonyms`,
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from ..core import Params, TextAugmenter, check_fraction, check_int, register
+from ..base import TextAugmenter
+from ..protocol import Params
+from ..registry import register
+from ..validation import check_fraction, check_int
 from .tokenize import insert_words, word_spans
 from .wordsources import (
     ENGLISH_STOPWORDS,
@@ -134,14 +137,12 @@ class RandomInsertion(TextAugmenter):
 
     def apply(self, x: str, params: Params) -> str:
         if "u" in params:
-            return self.apply_batch([x], [params])[0]
-        self.validate_input(x)
+            return self._apply_batch([x], [params])[0]
         slots, new_words = _slots_and(params, "words")
         return insert_words(x, slots, new_words)
 
-    def apply_batch(self, xs: Sequence[str], params: Sequence[Params]) -> list[str]:
-        if len(xs) != len(params):
-            raise ValueError(f"got {len(xs)} inputs but {len(params)} parameter sets")
+    def _apply_batch(self, xs: list[str], params: list[Params]) -> list[str]:
+        """Masked-LM parameters (``u``) of all items go to the model in one call."""
         contextual = [i for i, p in enumerate(params) if "u" in p]
         if not contextual:
             return [self.apply(x, p) for x, p in zip(xs, params)]
@@ -156,7 +157,6 @@ class RandomInsertion(TextAugmenter):
             if "u" not in p:
                 out[i] = self.apply(x, p)
                 continue
-            self.validate_input(x)
             slots, us = _slots_and(p, "u")
             spans = word_spans(x)
             for s, u in zip(slots, us):

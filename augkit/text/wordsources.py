@@ -36,8 +36,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._diskcache import cache_dir
-from ..core import ConfigError, ModelUnavailableError, check_int, check_number
+from ..errors import ConfigError, ModelUnavailableError
 from ..models import check_device, check_dtype_name
+from ..validation import check_int, check_number
 from .tokenize import is_word, word_spans
 
 __all__ = [

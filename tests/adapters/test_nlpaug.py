@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from augkit import ConfigError, ModelUnavailableError, Pipeline, Trace, item_rng
-from augkit.core import get_operator_class
+from augkit.registry import get_operator_class
 
 pytest.importorskip("nlpaug")
 torch = pytest.importorskip("torch")

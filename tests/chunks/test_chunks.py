@@ -15,9 +15,16 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from augkit import ConfigError, Pipeline, Trace, item_rng
-from augkit.core import get_operator_class
+from augkit.items import Labelled
+from augkit.registry import get_operator_class
 from augkit.text import ChunkRecombination
 from augkit.text.chunks import DEFAULT_SEPARATORS, chunk_spans, split_chunks
+
+
+def run_labelled(op: ChunkRecombination, item: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    """A label-aware operator alone on a mapping item: the text and label in, the text back."""
+    return {**item, "text": op(Labelled(item["text"], item["label"]), **kw)}
+
 
 # ----------------------------------------------------------------- strategies
 
@@ -281,7 +288,7 @@ def test_splice_uses_only_same_label_donors(
         texts, labels, splice=splice, rate=rate, drop=drop, repeat=repeat
     )
     before = dict(item)
-    out = op(item, seed=seed)
+    out = run_labelled(op, item, seed=seed)
     assert item == before, "the input item is not modified"
     assert out == {**item, "text": out["text"]}, "fields other than the text pass through"
     assert isinstance(out["text"], str)
@@ -327,8 +334,8 @@ def test_replace_and_append_counts(n_item: int, seed: int, rate: float, keep_fir
 def test_label_without_donors_is_left_alone() -> None:
     op = ChunkRecombination.from_dataset(["Pos one. Pos two."], ["pos"], rate=1.0)
     item = {"text": "Neg one. Neg two. Neg three.", "label": "neg"}
-    assert op(item, seed=1) == item
-    out = op({"text": "Neg one. Neg two. Neg three.", "label": "pos"}, seed=1)
+    assert run_labelled(op, item, seed=1) == item
+    out = run_labelled(op, {"text": "Neg one. Neg two. Neg three.", "label": "pos"}, seed=1)
     assert set(op.chunks(out["text"])) <= {"Pos one.", "Pos two."}
 
 
@@ -449,9 +456,9 @@ def test_labelled_pipeline_batch_replay_and_config(
 ) -> None:
     texts, labels = data
     op = ChunkRecombination.from_dataset(texts, labels, rate=0.5, drop=0.1)
-    pipe = Pipeline.markov(
-        [op, ChunkRecombination(label_key="label")], [0.6, 0.4], [[0, 0.5], [0.5, 0]]
-    )
+    # Label-aware splicing and a plain shuffle share one pipeline: the lens
+    # gives the first the label and both the text.
+    pipe = Pipeline.markov([op, ChunkRecombination()], [0.6, 0.4], [[0, 0.5], [0.5, 0]])
     outs, traces = pipe.augment_batch(items, seed=seed, return_traces=True)
     for i, it in enumerate(items):
         assert pipe.augment(it, seed=seed, index=i) == outs[i]
@@ -485,7 +492,9 @@ def test_operator_config_round_trip() -> None:
     again = get_operator_class("chunk_recombination").from_dict(json.loads(json.dumps(d)))
     assert again.to_dict() == d
     item = {"text": "A. B. C.", "label": "good"}
-    assert [again(item, seed=s) for s in range(10)] == [op(item, seed=s) for s in range(10)]
+    assert [run_labelled(again, item, seed=s) for s in range(10)] == [
+        run_labelled(op, item, seed=s) for s in range(10)
+    ]
     assert "pool=<2 texts>" in repr(op)
 
 
@@ -509,10 +518,8 @@ def test_unserialisable_labels_fail_clearly() -> None:
         ({"drop": -0.1}, r"drop must be in \[0.0, 1.0\]"),
         ({"repeat": float("nan")}, r"repeat must be in \[0.0, 1.0\]"),
         ({"mode": "splice"}, r"mode='splice' needs a pool"),
-        ({"pool": ["a"], "pool_labels": [1]}, r"label_key is None"),
         ({"pool_labels": [1]}, r"pool_labels needs a pool"),
-        ({"pool": ["a", "b"], "pool_labels": [1], "label_key": "y"}, r"1 labels for 2 pool texts"),
-        ({"mode": "splice", "pool": ["a"], "label_key": "y"}, r"needs pool_labels"),
+        ({"pool": ["a", "b"], "pool_labels": [1]}, r"1 labels for 2 pool texts"),
         ({"language": ""}, r"language"),
     ],
 )
@@ -528,7 +535,7 @@ def test_invalid_parameters(kwargs: dict[str, Any], match: str) -> None:
         {"window_size": 2.0},
         {"pool": "one text"},
         {"pool": ["ok", 3]},
-        {"label_key": 3},
+        {"pool": ["a"], "pool_labels": "x"},
         {"rate": "0.5"},
     ],
 )
@@ -544,15 +551,22 @@ def test_invalid_inputs() -> None:
             op(bad, seed=0)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         op.augment_batch(["ok", 1], seed=0)  # type: ignore[list-item]
-    labelled = ChunkRecombination(label_key="label")
-    with pytest.raises(TypeError, match="key=None"):
+    labelled = ChunkRecombination.from_dataset(["C. D."], [1])
+    assert labelled.needs_label and not op.needs_label
+    with pytest.raises(TypeError, match="Labelled"):
         labelled("A. B.", seed=0)
-    with pytest.raises(KeyError, match="label"):
-        labelled({"text": "A. B."}, seed=0)
-    with pytest.raises(TypeError, match=r"item\['text'\] must be str"):
-        labelled({"text": 5, "label": 1}, seed=0)
-    with pytest.raises(TypeError, match="key=None"):
-        Pipeline.sequence([labelled], key="text")({"text": "A. B.", "label": 1}, seed=0)
+    with pytest.raises(ValueError, match="needs each item's label"):
+        labelled(Labelled("A. B.", None), seed=0)
+    with pytest.raises(TypeError, match="takes str, got int"):
+        labelled(Labelled(5, 1), seed=0)
+    # In a pipeline the label comes from the item; a plain text has none.
+    pipe = Pipeline.sequence([labelled])
+    assert pipe({"text": "A. B.", "label": 1}, seed=0)["label"] == 1
+    assert pipe(("A. B.", 1), seed=0)[1] == 1
+    with pytest.raises(ValueError, match="needs each item's label"):
+        pipe("A. B.", seed=0)
+    with pytest.raises(ValueError, match="needs each item's label"):
+        Pipeline.sequence([labelled], label="y")({"text": "A. B.", "label": 1}, seed=0)
     with pytest.raises(TypeError):
         chunk_spans(3)  # type: ignore[arg-type]
 
@@ -582,11 +596,12 @@ def test_params_are_json_and_hold_the_order(text: str, seed: int, unit: str) -> 
 def test_numpy_pool_and_labels() -> None:
     """Labels from numpy arrays match plain ints, also after a JSON round trip."""
     texts = np.array(["Pos one. Pos two.", "Neg one. Neg two."])
-    op = ChunkRecombination.from_dataset(texts, np.array([1, 0]), label_key="y", rate=1.0)
+    op = ChunkRecombination.from_dataset(texts, np.array([1, 0]), rate=1.0)
+    pipe = Pipeline.sequence([op], label="y")
     item = {"text": "Item one. Item two.", "y": 1}
-    out = op(item, seed=0)["text"]
+    out = pipe(item, seed=0)["text"]
     assert set(op.chunks(out)) <= {"Pos one.", "Pos two."}
-    again = ChunkRecombination.from_dict(json.loads(json.dumps(op.to_dict())))
-    assert again.to_dict()["params"]["pool_labels"] == [1, 0]
+    again = Pipeline.from_dict(json.loads(json.dumps(pipe.to_dict())))
+    assert again.ops[0].to_dict()["params"]["pool_labels"] == [1, 0]
     assert again(item, seed=0)["text"] == out
     assert again({**item, "y": np.int64(1)}, seed=0)["text"] == out

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from augkit import ConfigError, MarkovChain, Pipeline, register, registered_operators
-from augkit.core import BaseAugmenter, get_operator_class
+from augkit.base import BaseAugmenter
+from augkit.registry import get_operator_class
 from tests.ops import AppendToken, DropChar, Scale
 
 from .strategies import chains, seeds, texts
@@ -49,11 +50,28 @@ def test_config_shape() -> None:
     cfg = Pipeline.sequence([Scale(0.1, 0.9)], key="x").to_dict()
     assert cfg == {
         "format": "augkit.pipeline",
+        "version": 2,
+        "key": "x",
+        "label": "label",
+        "operators": [{"type": "test_scale", "params": {"low": 0.1, "high": 0.9}}],
+        "chain": {"start": [1.0], "transitions": [[0.0]], "max_steps": None},
+    }
+
+
+def test_version_1_configs_still_read() -> None:
+    v1 = {
+        "format": "augkit.pipeline",
         "version": 1,
         "key": "x",
         "operators": [{"type": "test_scale", "params": {"low": 0.1, "high": 0.9}}],
         "chain": {"start": [1.0], "transitions": [[0.0]], "max_steps": None},
     }
+    pipe = Pipeline.from_dict(v1)
+    assert pipe.key == "x" and pipe.to_dict()["version"] == 2
+    item = {"x": 2.0, "y": "kept"}
+    assert pipe.augment(item, seed=3) == Pipeline.sequence([Scale(0.1, 0.9)], key="x").augment(
+        item, seed=3
+    )
 
 
 def good_config() -> dict[str, object]:
@@ -73,7 +91,7 @@ def good_config() -> dict[str, object]:
         ({"operators": [{"type": "test_scale", "params": {"low": 2, "high": 1}}]}, "low must be"),
         ({"operators": [{"type": "os.system"}]}, "unknown operator type"),
         ({"chain": {"start": [0.5, 0.6], "transitions": [[0, 0], [0, 0]]}}, "start sums"),
-        ({"state_ops": [3]}, r"state_ops\[\] must be an integer in \[0, 0\]"),
+        ({"state_ops": [3]}, r"state_ops\[0\] must be an integer in \[0, 0\]"),
     ],
 )
 def test_bad_configs_raise_config_errors(change: dict[str, object], message: str) -> None:

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from augkit import Pipeline, Trace, item_rng
-from augkit.core import operator_from_dict
 from augkit.image import Rotate
 from augkit.image._arrays import swapped_layout
+from augkit.registry import operator_from_dict
 
 from .helpers import (
     FEW_CHANNELS,

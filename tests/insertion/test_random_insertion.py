@@ -300,6 +300,6 @@ def test_registered_and_exported() -> None:
     import augkit.text.insertion as ins
 
     assert "random_insertion" in augkit.registered_operators()
-    assert augkit.core.get_operator_class("random_insertion") is RandomInsertion
+    assert augkit.registry.get_operator_class("random_insertion") is RandomInsertion
     for name in ("RandomInsertion", "Vocabulary", "Synonyms", "MaskedLM"):
         assert getattr(augkit.text, name) is getattr(ins, name)

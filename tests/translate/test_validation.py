@@ -12,7 +12,7 @@ import pytest
 
 import augkit
 from augkit import ModelUnavailableError
-from augkit.core import get_operator_class
+from augkit.registry import get_operator_class
 from augkit.text import BackTranslation
 
 pytestmark = pytest.mark.xdist_group("translate")

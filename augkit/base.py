@@ -1,0 +1,233 @@
+"""The base class of augkit's operators, and the two smallest operators.
+
+:class:`BaseAugmenter` gives an operator everything beyond the three-member
+protocol (:mod:`augkit.protocol`): a seeded ``__call__``, ``augment_batch``,
+one final ``apply_batch`` (lengths checked, inputs validated once, then the
+``_apply_batch`` hook where real batched work goes), configs read back from
+the constructor's arguments, ``repr`` and an availability check for models.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+from typing import Any, final
+
+import numpy as np
+
+from ._json import to_jsonable
+from .errors import ConfigError
+from .protocol import ANY, TEXT, Params, snake_case
+from .registry import operator_from_dict, register
+from .seeding import as_seed, batch_rngs, give_back_streams, one_rng, resolve_indices, take_streams
+from .validation import MAX_U64, check_batch, check_int
+
+__all__ = ["BaseAugmenter", "Identity", "TextAugmenter", "checked_outputs"]
+
+
+def checked_outputs(who: str, outs: Any, n: int) -> list[Any]:
+    """``outs`` as a list of ``n`` outputs, or a ``RuntimeError`` naming the operator ``who``."""
+    out = outs if isinstance(outs, list) else list(outs)
+    if len(out) != n:
+        raise RuntimeError(f"{who}.apply_batch returned {len(out)} outputs for {n} inputs")
+    return out
+
+
+class BaseAugmenter:
+    """Everything an operator needs beyond ``modality``, ``sample_params`` and ``apply``.
+
+    Subclasses set ``modality``, implement :meth:`apply` (and
+    :meth:`sample_params` if they are random), keep each constructor argument
+    as an attribute of the same name (that is how :meth:`get_config`,
+    ``repr`` and configs work, as in scikit-learn), and override
+    :meth:`_apply_batch` when one batched call is cheaper than a loop. They
+    do not override :meth:`apply_batch`: it checks and validates, then calls
+    the hook.
+    """
+
+    modality: str = ANY
+    #: The name in traces and configs: the registered name, else the class name in snake_case.
+    name: str = "base_augmenter"
+    #: True: the operator reads the item's label; it gets ``Labelled(value, label)`` items.
+    needs_label: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "apply_batch" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides apply_batch, which BaseAugmenter keeps final (it "
+                "checks lengths and validates inputs once); override _apply_batch instead"
+            )
+        if "name" not in cls.__dict__:
+            cls.name = snake_case(cls.__name__)
+
+    # -- the two halves -------------------------------------------------
+    def validate_input(self, x: Any) -> None:
+        """Raise ``TypeError``/``ValueError`` for inputs this operator cannot take."""
+
+    def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
+        """Draw every random choice for input ``x`` from ``rng``."""
+        return {}
+
+    def apply(self, x: Any, params: Params) -> Any:
+        """Apply the operator with fixed parameters; pure and deterministic.
+
+        Implement ``apply``, or :meth:`_apply_batch` for operators whose work
+        is batched by nature (a model), or both; the one not implemented
+        follows from the other.
+        """
+        if type(self)._apply_batch is BaseAugmenter._apply_batch:
+            raise NotImplementedError(
+                f"{type(self).__name__} implements neither apply nor _apply_batch"
+            )
+        return self._apply_batch([x], [params])[0]
+
+    @final
+    def apply_batch(self, xs: Sequence[Any], params: Sequence[Params]) -> list[Any]:
+        """``apply`` for many inputs: lengths checked, each input validated once, one call of
+        the :meth:`_apply_batch` hook."""
+        xs = check_batch("xs", xs, one="apply(x, params)")
+        params = check_batch("params", params, one="apply(x, params)")
+        if len(xs) != len(params):
+            raise ValueError(f"got {len(xs)} inputs but {len(params)} parameter sets")
+        for x in xs:
+            self.validate_input(x)
+        return checked_outputs(self.name, self._apply_batch(xs, params), len(xs))
+
+    def _apply_batch(self, xs: list[Any], params: list[Params]) -> list[Any]:
+        """The batched work behind :meth:`apply_batch`: inputs already validated.
+
+        ``[apply(x, p) for x, p in zip(xs, params)]`` by default; override it
+        where one call for many items is cheaper (a model's forward pass).
+        """
+        return [self.apply(x, p) for x, p in zip(xs, params)]
+
+    # -- convenience ----------------------------------------------------
+    def __call__(
+        self, x: Any, *, seed: int | None = None, rng: np.random.Generator | None = None
+    ) -> Any:
+        """Augment one input: ``apply(x, sample_params(x, rng))``.
+
+        ``seed`` gives the same result as item 0 of :meth:`augment_batch` with
+        that seed; ``rng`` uses a generator you manage. With neither, fresh
+        entropy is drawn.
+        """
+        gen = one_rng(seed, rng)
+        self.validate_input(x)
+        return self._apply_batch([x], [self.sample_params(x, gen)])[0]
+
+    def augment_batch(
+        self,
+        xs: Sequence[Any],
+        *,
+        seed: int | None = None,
+        rngs: Sequence[np.random.Generator] | None = None,
+        epoch: int = 0,
+        indices: Sequence[int] | None = None,
+    ) -> list[Any]:
+        """Augment a batch; item ``i`` uses ``item_rng(seed, epoch, indices[i])`` (or ``rngs[i]``).
+
+        The result for an item does not depend on the rest of the batch.
+        """
+        xs = check_batch("xs", xs, one="op(x)")
+        for x in xs:
+            self.validate_input(x)
+        if rngs is not None:
+            gens = batch_rngs(len(xs), seed=seed, rngs=rngs, epoch=epoch, indices=indices)
+            params = [self.sample_params(x, g) for x, g in zip(xs, gens)]
+        else:
+            idx = resolve_indices(len(xs), indices)
+            epoch = check_int("epoch", epoch, low=0, high=MAX_U64)
+            streams = take_streams(as_seed(seed))
+            try:
+                params = [self.sample_params(x, streams.at(epoch, i, 0)) for x, i in zip(xs, idx)]
+            finally:
+                give_back_streams(streams)
+        return checked_outputs(self.name, self._apply_batch(xs, params), len(xs))
+
+    # -- availability -------------------------------------------------
+    def check_available(self) -> None:
+        """Raise if a model, data file or library this operator needs is missing here.
+
+        Cheap and offline: it resolves paths and cache entries, and loads no
+        weights, so :meth:`augkit.Pipeline.check_available` (which ``augkit
+        augment`` runs before it creates any output file, and ``augkit
+        describe`` reports as a warning) can ask every operator. Raises
+        :class:`ModelUnavailableError` naming what is missing and how to
+        provide it (``ImportError`` for a missing package).
+
+        Model-backed operators override it. The default asks the components
+        the operator holds (attribute values with a ``check_available`` method
+        of their own, such as a word source), so an operator that takes a
+        model-backed component needs no code for it.
+        """
+        for value in getattr(self, "__dict__", {}).values():
+            check = getattr(value, "check_available", None)
+            if callable(check) and not isinstance(value, type) and value is not self:
+                check()
+
+    # -- configuration --------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments, read back from attributes of the same name."""
+        config: dict[str, Any] = {}
+        for pname, param in inspect.signature(type(self).__init__).parameters.items():
+            if pname == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            if not hasattr(self, pname):
+                raise TypeError(
+                    f"{type(self).__name__} does not keep constructor argument {pname!r} "
+                    "as an attribute; override get_config()"
+                )
+            config[pname] = getattr(self, pname)
+        return config
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"type": name, "params": {...}}`` with JSON-safe parameters."""
+        try:
+            params = to_jsonable(self.get_config())
+        except TypeError as exc:
+            raise ConfigError(f"{self!r} cannot be serialised: {exc}") from None
+        return {"type": self.name, "params": params}
+
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any]) -> BaseAugmenter:
+        """Build an operator from :meth:`to_dict`'s output (any registered type)."""
+        return operator_from_dict(config)  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_config(cls, params: Mapping[str, Any]) -> BaseAugmenter:
+        """This class built from the ``params`` of a config: ``cls(**params)``.
+
+        :func:`operator_from_dict` (and so every config reader) calls it;
+        override it to build differently from a config, for example to defer
+        importing a heavy library until the operator is first used.
+        """
+        return cls(**params)
+
+    def __repr__(self) -> str:
+        try:
+            cfg = self.get_config()
+        except TypeError:
+            return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in cfg.items())
+        return f"{type(self).__name__}({args})"
+
+
+class TextAugmenter(BaseAugmenter):
+    """Base of text operators: inputs must be ``str``."""
+
+    modality: str = TEXT
+
+    def validate_input(self, x: Any) -> None:
+        if not isinstance(x, str):
+            raise TypeError(f"{type(self).__name__} takes str, got {type(x).__name__}")
+
+
+@register("identity")
+class Identity(BaseAugmenter):
+    """Returns its input unchanged; useful as an explicit 'no-op' state of a chain."""
+
+    modality: str = ANY
+
+    def apply(self, x: Any, params: Params) -> Any:
+        return x
