@@ -9,7 +9,9 @@ to look for new failures on purpose.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # One thread per process (DESIGN.md: two busy processes on 2 cores slow
@@ -26,3 +28,31 @@ settings.register_profile(
 )
 settings.register_profile("explore", deadline=None, max_examples=1000, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+# The tiny test models, built once per machine and cached on disk (see
+# tests/model_builds.py for which build).
+
+
+@pytest.fixture(scope="session")
+def marian_dir() -> str:
+    """Directory of the tiny MarianMT model (built once, cached on disk)."""
+    import torch
+
+    from augkit.testing.marian import tiny_marian
+    from tests.model_builds import build_seed
+
+    torch.set_num_threads(1)
+    return str(tiny_marian(seed=build_seed()))
+
+
+@pytest.fixture(scope="session")
+def tiny_mlm_dir() -> Path:
+    """Directory of the tiny BERT masked LM (built once, cached on disk)."""
+    import torch
+
+    from augkit.testing.masked_lm import tiny_masked_lm
+    from tests.model_builds import build_seed
+
+    torch.set_num_threads(1)
+    return tiny_masked_lm(seed=build_seed())

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from hypothesis import strategies as st
 
 # Characters that stress tokenisation: accents (composed and combining),
@@ -41,14 +38,3 @@ VOCAB_WORDS = [
     "مرحبا",
 ]
 
-
-@pytest.fixture(scope="session")
-def tiny_mlm_dir() -> Path:
-    """Directory of the tiny BERT masked LM (built once, cached on disk)."""
-    import torch
-
-    from augkit.testing.masked_lm import tiny_masked_lm
-    from tests.model_builds import build_seed
-
-    torch.set_num_threads(1)
-    return tiny_masked_lm(seed=build_seed())

@@ -26,18 +26,6 @@ SHORT = [
 
 
 @pytest.fixture(scope="session")
-def marian_dir() -> str:
-    """Directory of the tiny MarianMT model (built once, cached on disk)."""
-    import torch
-
-    from augkit.testing.marian import tiny_marian
-    from tests.model_builds import build_seed
-
-    torch.set_num_threads(1)
-    return str(tiny_marian(seed=build_seed()))
-
-
-@pytest.fixture(scope="session")
 def make_bt(marian_dir: str) -> Any:
     """``make_bt(**kw)``: a BackTranslation over the tiny model on the CPU."""
     from augkit.text import BackTranslation
