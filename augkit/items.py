@@ -128,6 +128,8 @@ class FieldLens:
         self.label: str | list[str] | None = label
 
     def split(self, item: Any) -> tuple[Any, Any, Callable[[Any], Any]]:
+        if type(item) is str:  # the common case first
+            return item, None, _replace
         if isinstance(item, tuple):
             head, label, put_tuple = split_tuple(item)
             if isinstance(head, Mapping) and self.key is not None:

@@ -60,10 +60,6 @@ _CHILD_SEEDS = 2**63
 # --------------------------------------------------------------------------- operators
 
 
-def _no_check(x: Any) -> None:
-    return None
-
-
 class _Op:
     """One operator as the loop calls it, whatever it is.
 
@@ -73,7 +69,7 @@ class _Op:
     nested :class:`Pipeline` is run by the loop itself (``nested``).
     """
 
-    __slots__ = ("draws", "name", "needs_label", "nested", "op", "run", "validate")
+    __slots__ = ("draws", "name", "needs_label", "nested", "op", "run", "run_one", "validate")
 
     def __init__(self, op: Any) -> None:
         self.op = op
@@ -82,24 +78,35 @@ class _Op:
         self.needs_label = bool(getattr(op, "needs_label", False))
         name = self.name
         if isinstance(op, BaseAugmenter):
+            cls = type(op)
             # Operators that keep BaseAugmenter's sample_params draw nothing:
             # positioning their stream would cost a measurable share of a cheap step.
-            self.draws = type(op).sample_params is not BaseAugmenter.sample_params
-            self.validate: Callable[[Any], None] = op.validate_input
-            hook = op._apply_batch
-            self.run: Callable[[list[Any], list[Params]], list[Any]] = lambda xs, ps: (
-                checked_outputs(name, hook(xs, ps), len(xs))
+            self.draws = cls.sample_params is not BaseAugmenter.sample_params
+            self.validate: Callable[[Any], None] | None = (
+                None if cls.validate_input is BaseAugmenter.validate_input else op.validate_input
             )
+            if cls._apply_batch is BaseAugmenter._apply_batch:
+                apply = op.apply  # the default hook is this loop: skip a call and a length check
+                self.run: Callable[[list[Any], list[Params]], list[Any]] = lambda xs, ps: [
+                    apply(x, p) for x, p in zip(xs, ps)
+                ]
+                self.run_one: Callable[[Any, Params], Any] = apply
+            else:
+                hook = op._apply_batch
+                self.run = lambda xs, ps: checked_outputs(name, hook(xs, ps), len(xs))
+                self.run_one = lambda x, p: self.run([x], [p])[0]
             return
         self.draws = True
         validate = getattr(op, "validate_input", None)
-        self.validate = validate if callable(validate) else _no_check
+        self.validate = validate if callable(validate) else None
         batch = getattr(op, "apply_batch", None)
         if callable(batch):
             self.run = lambda xs, ps: checked_outputs(name, batch(xs, ps), len(xs))
+            self.run_one = lambda x, p: self.run([x], [p])[0]
         else:
             apply = op.apply
             self.run = lambda xs, ps: [apply(x, p) for x, p in zip(xs, ps)]
+            self.run_one = apply
 
 
 def _operator_config(op: Any) -> dict[str, Any]:
@@ -128,9 +135,13 @@ class _Draw:
     def __init__(self, coords: list[tuple[int, int, int, int, int]]) -> None:
         self.coords = coords
         self._streams: dict[int, ItemStreams] = {}
+        # Per item: its streams' positioning method and the rest of its coordinates.
+        self._at = []
         for c in coords:
-            if c[0] not in self._streams:
-                self._streams[c[0]] = take_streams(c[0])
+            streams = self._streams.get(c[0])
+            if streams is None:
+                streams = self._streams[c[0]] = take_streams(c[0])
+            self._at.append((streams.at, c[1], c[2], c[3], c[4]))
 
     def close(self) -> None:
         for streams in self._streams.values():
@@ -138,23 +149,25 @@ class _Draw:
         self._streams = {}
 
     def rng(self, i: int, stream: int) -> np.random.Generator:
-        seed, epoch, index, variant, attempt = self.coords[i]
-        return self._streams[seed].at(epoch, index, stream, variant, attempt)
-
-    def any_rng(self) -> np.random.Generator:
-        """A generator for operators that draw nothing (no positioning needed)."""
-        return next(iter(self._streams.values())).generator
+        at, epoch, index, variant, attempt = self._at[i]
+        return at(epoch, index, stream, variant, attempt)
 
     def paths(self, pipe: Pipeline) -> list[list[int]]:
         sample = pipe.chain.sample_from_stream
         return [sample(self.rng(i, 0)) for i in range(len(self.coords))]
 
     def params(self, members: list[int], k: int, op: _Op, feed: list[Any]) -> list[Params]:
-        sample = op.op.sample_params
         if not op.draws:
-            g = self.any_rng()
-            return [to_jsonable(sample(x, g)) for x in feed]
+            # BaseAugmenter's own sample_params: no draw, no stream to position.
+            return [{} for _ in feed]
+        sample = op.op.sample_params
         return [to_jsonable(sample(x, self.rng(i, k + 1))) for i, x in zip(members, feed)]
+
+    def param(self, i: int, k: int, op: _Op, x: Any) -> Params:
+        """:meth:`params` of one item."""
+        if not op.draws:
+            return {}
+        return to_jsonable(op.op.sample_params(x, self.rng(i, k + 1)))  # type: ignore[no-any-return]
 
     def child(self, members: list[int], k: int) -> _Draw:
         """A nested pipeline's source: a child seed per item, drawn from its step's stream."""
@@ -183,6 +196,9 @@ class _Replay:
 
     def params(self, members: list[int], k: int, op: _Op, feed: list[Any]) -> list[Params]:
         return [self.steps[i][k].params for i in members]
+
+    def param(self, i: int, k: int, op: _Op, x: Any) -> Params:
+        return self.steps[i][k].params
 
     def child(self, members: list[int], k: int) -> _Replay:
         return _Replay([_nested_steps(self.steps[i][k].params) for i in members])
@@ -285,6 +301,7 @@ class Pipeline:
                 key = "text" if self.modality == TEXT else None
             self.lens = FieldLens(key, label)
         self._ops = [_Op(op) for op in self.ops]
+        self._nested = any(op.nested is not None for op in self._ops)
 
     def __getstate__(self) -> dict[str, Any]:
         # The call adapters hold bound methods and closures: rebuilt, not pickled
@@ -296,6 +313,7 @@ class Pipeline:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._ops = [_Op(op) for op in self.ops]
+        self._nested = any(op.nested is not None for op in self._ops)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -378,6 +396,10 @@ class Pipeline:
         """
         try:
             paths = source.paths(self)
+            if len(paths) == 1 and not (
+                self._nested and any(self._ops[self.state_ops[s]].nested for s in paths[0])
+            ):
+                return self._run_one(values, labels, source, traced, paths[0])
             steps: list[list[Step]] = [[] for _ in values] if traced else []
             longest = max(map(len, paths), default=0)
             state_ops = self.state_ops
@@ -398,8 +420,9 @@ class Pipeline:
                             if op.needs_label
                             else inputs
                         )
-                        for x in feed:
-                            op.validate(x)
+                        if op.validate is not None:
+                            for x in feed:
+                                op.validate(x)
                         params = source.params(members, k, op, feed)
                         outs = op.run(feed, params)
                     for i, x, out, p in zip(members, inputs, outs, params):
@@ -410,6 +433,37 @@ class Pipeline:
             return values, steps
         finally:
             source.close()
+
+    def _run_one(
+        self,
+        values: list[Any],
+        labels: list[Any],
+        source: _Draw | _Replay,
+        traced: bool,
+        path: list[int],
+    ) -> tuple[list[Any], list[list[Step]]]:
+        """:meth:`_run` for one item on a path without nested pipelines.
+
+        The same steps in the same order, scalar instead of grouped: one item
+        is what ``Dataset.__getitem__`` asks for, and the grouping's lists cost
+        more than a cheap operator (benchmarks/pipeline_overhead.py). Property
+        tests hold the two equal (batch == per item).
+        """
+        value, label = values[0], labels[0]
+        steps: list[Step] = []
+        for k, state in enumerate(path):
+            op_index = self.state_ops[state]
+            op = self._ops[op_index]
+            x = Labelled(value, label) if op.needs_label else value
+            if op.validate is not None:
+                op.validate(x)
+            params = source.param(0, k, op, x)
+            out = op.run_one(x, params)
+            if traced:
+                steps.append(Step(op_index, op.name, params, state, not values_equal(value, out)))
+            value = out
+        values[0] = value
+        return values, [steps] if traced else []
 
     def _augment(
         self,
@@ -536,6 +590,13 @@ class Pipeline:
         ``seed=None`` draws fresh entropy; the trace records it.
         """
         index = check_int("index", index, low=0, high=MAX_U64)
+        check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
+        if n is None and distinct is False and not return_trace:
+            # One plain output (Dataset.__getitem__): the same loop, without the
+            # bookkeeping of variants and traces.
+            value, label, put = self.lens.split(x)
+            coords = (as_seed(seed), check_int("epoch", epoch, low=0, high=MAX_U64), index, 0, 0)
+            return put(self._run([value], [label], _Draw([coords]), traced=False)[0][0])
         outs, traces = self._augment(
             [x], seed, epoch, [index], n, distinct, max_tries, return_trace
         )
@@ -868,6 +929,8 @@ def _from_version_1(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def _groups(op_at_step: list[int | None]) -> list[tuple[int, list[int]]]:
     """``(operator, item positions)`` for one step, by operator index; None = path ended."""
+    if len(op_at_step) == 1:  # one item (Dataset.__getitem__): nothing to group
+        return [] if op_at_step[0] is None else [(op_at_step[0], [0])]
     groups: dict[int, list[int]] = {}
     for i, op_index in enumerate(op_at_step):
         if op_index is not None:

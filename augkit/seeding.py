@@ -210,7 +210,10 @@ def resolve_indices(n: int, indices: Sequence[int] | None) -> list[int]:
         return list(range(n))
     if isinstance(indices, (str, bytes)):
         raise TypeError("indices must be a sequence of integers, one per item")
-    idx = [check_int(f"indices[{k}]", i, low=0, high=MAX_U64) for k, i in enumerate(indices)]
+    idx = list(indices)
+    for k, i in enumerate(idx):
+        if type(i) is not int or not 0 <= i <= MAX_U64:  # the name is formatted only then
+            idx[k] = check_int(f"indices[{k}]", i, low=0, high=MAX_U64)
     if len(idx) != n:
         raise ValueError(f"indices has {len(idx)} entries for {n} inputs")
     return idx
