@@ -9,8 +9,6 @@ it; :mod:`augkit` installs it in the registry.
 
 from __future__ import annotations
 
-__all__ = ["EXPORTS", "OPERATORS", "exports_of"]
-
 #: Registered name -> (module, class) of every built-in operator.
 OPERATORS: dict[str, tuple[str, str]] = {
     "identity": ("augkit.base", "Identity"),

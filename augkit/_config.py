@@ -9,15 +9,6 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = [
-    "CONFIG_SUFFIXES",
-    "config_file",
-    "config_text",
-    "json_kind",
-    "read_config_file",
-    "yaml_module",
-]
-
 #: Config file suffixes Pipeline.load and Pipeline.save know, and their format.
 CONFIG_SUFFIXES = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML"}
 

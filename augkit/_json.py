@@ -12,8 +12,6 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["to_jsonable"]
-
 
 def to_jsonable(value: Any) -> Any:
     """Convert parameters to plain JSON types (numpy scalars/arrays, tuples -> lists).
