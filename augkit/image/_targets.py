@@ -1,4 +1,8 @@
-"""Bounding boxes and keypoints under an affine map of the image plane.
+"""Bounding boxes and keypoints as arrays: parsing rows, box formats, and one affine map.
+
+This module works on plain arrays and knows nothing of items or specs
+(:mod:`augkit.image.targets` builds the item model on it;
+:mod:`augkit.image.functional` re-exports the public functions).
 
 Two coordinate conventions, the usual ones:
 
@@ -10,27 +14,23 @@ Two coordinate conventions, the usual ones:
   the centre of pixel ``image[y, x]``; a keypoint is inside the image when
   ``-0.5 <= x <= W - 0.5`` and ``-0.5 <= y <= H - 0.5``.
 
-The operators give a 3x3 matrix ``A`` that maps continuous input coordinates to
-continuous output coordinates; keypoints are shifted by half a pixel on the way
-in and out. A box maps to the axis-aligned box around its four transformed
-corners, is clipped to the output image and dropped when nothing of it is left
-or when the clipped area is less than ``min_visibility`` of the unclipped one.
+A geometry is a 3x3 matrix ``A`` mapping continuous input coordinates to
+continuous output coordinates; keypoints are shifted by half a pixel on the
+way in and out. A box maps to the axis-aligned box around its four
+transformed corners, is clipped to the output image and dropped when nothing
+of it is left, when the clipped area is less than ``min_visibility`` of the
+unclipped one, or less than ``min_area`` pixels.
 
-Keypoint visibility (``item["keypoints_visible"]``, one flag per keypoint) is
-carried through every operator: a keypoint flagged False stays in the list
-with its flag, wherever it lies, so indices stay aligned (skeletons). A
-visible keypoint that the operator moves out of the image is dropped
-(``"drop"``) or kept and flagged False (``"mark"``).
-
-Boxes and keypoints are lists of rows, numpy arrays or torch tensors, and come
-back as the same kind (arrays and tensors of a floating dtype keep it, others
-become float64; a tensor keeps its device).
+A visible keypoint that the map moves out of the image is dropped
+(``"drop"``) or kept and flagged invisible (``"mark"``); a keypoint already
+flagged invisible is kept with its flag wherever it lands, so indices stay
+aligned (skeletons).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -40,9 +40,19 @@ from ._arrays import is_tensor
 __all__ = [
     "BBOX_FORMATS",
     "KEYPOINT_POLICIES",
-    "check_targets",
-    "transform_boxes",
-    "transform_keypoints",
+    "VISIBLE_KEY",
+    "affine_boxes",
+    "affine_keypoints",
+    "check_boxes",
+    "check_keypoints",
+    "convert_boxes",
+    "from_pascal",
+    "inside",
+    "join_rows",
+    "split_rows",
+    "to_pascal",
+    "tolerance",
+    "visible_flags",
 ]
 
 BBOX_FORMATS = ("pascal_voc", "coco", "yolo")
@@ -50,9 +60,12 @@ KEYPOINT_POLICIES = ("drop", "mark")
 VISIBLE_KEY = "keypoints_visible"
 
 
-def _tolerance(hw: tuple[int, int]) -> float:
-    # Coordinates that went through a yolo/coco conversion carry rounding
-    # error; a millionth of the image size is far below any annotation's precision.
+def tolerance(hw: tuple[int, int]) -> float:
+    """How far (pixels) a coordinate may stray from the image before it counts as outside.
+
+    Coordinates that went through a yolo / coco conversion carry rounding
+    error; a millionth of the image size is far below any annotation's precision.
+    """
     return 1e-6 * max(hw[0], hw[1], 1)
 
 
@@ -69,8 +82,13 @@ def _tensor_rows(rows: Any, what: str) -> np.ndarray:
     return out
 
 
-def _split(rows: Any, width: int, what: str) -> tuple[np.ndarray, Any]:
-    """Coordinates (N, width) as float64 and the rest of each row (extras, e.g. labels)."""
+def split_rows(rows: Any, width: int, what: str) -> tuple[np.ndarray, Any]:
+    """Coordinates ``(N, width)`` as float64 and the rest of each row (extras, e.g. labels).
+
+    ``rows`` is a sequence of rows, an ``(N, width+)`` numpy array or a
+    tensor. The extras are an ``(N, k)`` array for arrays and tensors, a list
+    of lists for rows.
+    """
     if is_tensor(rows):
         rows = _tensor_rows(rows, what)
     if isinstance(rows, np.ndarray):
@@ -102,23 +120,28 @@ def _split(rows: Any, width: int, what: str) -> tuple[np.ndarray, Any]:
     return coords, extras
 
 
-def _join(coords: np.ndarray, extras: Any, keep: np.ndarray, like: Any) -> Any:
-    """Rebuild the caller's container: arrays and tensors stay so, lists of rows stay lists."""
+def join_rows(coords: np.ndarray, extras: Any, ids: np.ndarray, like: Any) -> Any:
+    """Rows ``coords[i] + extras[ids[i]]`` in the container ``like`` came in.
+
+    Arrays and tensors stay so (floating dtypes kept, others float64; a
+    tensor keeps its device), lists of rows stay lists.
+    """
     if isinstance(like, np.ndarray) or is_tensor(like):
-        rows = np.concatenate([coords[keep], np.asarray(extras)[keep].astype(np.float64)], axis=1)
+        rows = np.concatenate([coords, np.asarray(extras)[ids].astype(np.float64)], axis=1)
         if isinstance(like, np.ndarray):
             return rows.astype(like.dtype if like.dtype.kind == "f" else np.float64)
         import torch
 
         dtype = like.dtype if like.dtype.is_floating_point else torch.float64
         return torch.from_numpy(rows).to(device=like.device, dtype=dtype)
-    return [[*(float(v) for v in coords[i]), *extras[i]] for i in range(len(coords)) if keep[i]]
+    return [[*(float(v) for v in coords[k]), *extras[i]] for k, i in enumerate(ids.tolist())]
 
 
-# --------------------------------------------------------------------------- boxes
+# --------------------------------------------------------------------------- box formats
 
 
-def _to_pascal(c: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
+def to_pascal(c: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
+    """``(N, 4)`` float64 boxes in ``fmt`` as pascal_voc corners (no validation)."""
     h, w = hw
     if fmt == "pascal_voc":
         return c
@@ -129,7 +152,8 @@ def _to_pascal(c: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
     return np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
 
 
-def _from_pascal(p: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
+def from_pascal(p: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
+    """Inverse of :func:`to_pascal`."""
     h, w = hw
     if fmt == "pascal_voc":
         return p
@@ -139,9 +163,32 @@ def _from_pascal(p: np.ndarray, fmt: str, hw: tuple[int, int]) -> np.ndarray:
     return np.stack([(p[:, 0] + bw / 2) / w, (p[:, 1] + bh / 2) / h, bw / w, bh / h], axis=1)
 
 
-def _check_boxes(p: np.ndarray, raw: np.ndarray, fmt: str, hw: tuple[int, int]) -> None:
+def convert_boxes(boxes: Any, source: str, target: str, hw: tuple[int, int]) -> np.ndarray:
+    """``(N, 4)`` boxes of an ``hw`` (height, width) image from one format to another.
+
+    Formats: ``"pascal_voc"`` ``[x_min, y_min, x_max, y_max]`` in pixels,
+    ``"coco"`` ``[x_min, y_min, width, height]`` in pixels, ``"yolo"``
+    ``[x_center, y_center, width, height]`` as fractions of the image size.
+    Returns float64; conversions invert each other up to float rounding.
+
+    >>> convert_boxes([[10, 10, 100, 100]], "coco", "pascal_voc", (300, 400)).tolist()
+    [[10.0, 10.0, 110.0, 110.0]]
+    >>> convert_boxes([[10, 10, 110, 110]], "pascal_voc", "yolo", (200, 400)).tolist()
+    [[0.15, 0.3, 0.25, 0.5]]
+    """
+    for name, fmt in (("source", source), ("target", target)):
+        if fmt not in BBOX_FORMATS:
+            raise ValueError(f"{name} must be one of {', '.join(map(repr, BBOX_FORMATS))}")
+    arr = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if source == target:
+        return arr.copy()
+    return from_pascal(to_pascal(arr, source, hw), target, hw)
+
+
+def check_boxes(p: np.ndarray, raw: np.ndarray, fmt: str, hw: tuple[int, int]) -> None:
+    """``ValueError`` naming the first box (``raw``, as given) that is not inside the image."""
     h, w = hw
-    tol = _tolerance(hw)
+    tol = tolerance(hw)
     for i in range(len(p)):
         x0, y0, x1, y1 = p[i]
         box = [float(v) for v in raw[i]]
@@ -156,31 +203,44 @@ def _check_boxes(p: np.ndarray, raw: np.ndarray, fmt: str, hw: tuple[int, int]) 
             )
 
 
-def _boxes_in(boxes: Any, fmt: str, hw: tuple[int, int]) -> tuple[np.ndarray, Any]:
-    """Validated boxes as pascal_voc corners, and the rest of each row."""
-    raw, extras = _split(boxes, 4, "bboxes")
-    p = _to_pascal(raw, fmt, hw)
-    _check_boxes(p, raw, fmt, hw)
-    return p, extras
+# --------------------------------------------------------------------------- the affine map
 
 
-def transform_boxes(
+def affine_boxes(
     boxes: Any,
-    fmt: str,
-    matrix: np.ndarray,
+    matrix: Any,
     in_hw: tuple[int, int],
     out_hw: tuple[int, int],
-    min_visibility: float,
-) -> Any:
-    """Boxes of an input image mapped by ``matrix`` (continuous coordinates) and filtered."""
-    p, extras = _boxes_in(boxes, fmt, in_hw)
-    p = np.clip(p, 0.0, [in_hw[1], in_hw[0], in_hw[1], in_hw[0]])
+    *,
+    min_visibility: float = 0.0,
+    min_area: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """pascal_voc boxes of an ``in_hw`` image under ``matrix``: ``(kept boxes, keep mask)``.
+
+    ``boxes`` is ``(N, 4)`` ``[x_min, y_min, x_max, y_max]`` in continuous
+    pixel coordinates, ``matrix`` the 3x3 map of the geometry (see
+    :func:`augkit.image.functional.rotate_matrix` and friends). Each box
+    becomes the axis-aligned box around its transformed corners, clipped to
+    the ``out_hw`` image; it is dropped when less than a rounding sliver of
+    it is left, when its clipped area is below ``min_visibility`` times its
+    unclipped area, or below ``min_area`` pixels. Returns the kept boxes
+    ``(M, 4)`` float64 and the boolean mask ``(N,)`` of which were kept.
+
+    >>> import numpy as np
+    >>> flip = np.array([[-1.0, 0, 10], [0, 1, 0], [0, 0, 1]])  # mirror a 10-wide image
+    >>> kept, keep = affine_boxes([[1, 2, 4, 6]], flip, (8, 10), (8, 10))
+    >>> kept.tolist(), keep.tolist()
+    ([[6.0, 2.0, 9.0, 6.0]], [True])
+    """
+    p = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    m = np.asarray(matrix, dtype=np.float64)
     if len(p) == 0:
-        return _join(p, extras, np.zeros(0, dtype=bool), boxes)
+        return p.copy(), np.zeros(0, dtype=bool)
+    p = np.clip(p, 0.0, [in_hw[1], in_hw[0], in_hw[1], in_hw[0]])
     xs = p[:, [0, 2, 2, 0]]
     ys = p[:, [1, 1, 3, 3]]
-    tx = matrix[0, 0] * xs + matrix[0, 1] * ys + matrix[0, 2]
-    ty = matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2]
+    tx = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]
+    ty = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
     env = np.stack([tx.min(axis=1), ty.min(axis=1), tx.max(axis=1), ty.max(axis=1)], axis=1)
     ho, wo = out_hw
     clipped = np.clip(env, 0.0, [wo, ho, wo, ho])
@@ -188,24 +248,62 @@ def transform_boxes(
     cw, ch = clipped[:, 2] - clipped[:, 0], clipped[:, 3] - clipped[:, 1]
     # A box cut down to a rounding-error sliver (yolo / coco coordinates come
     # back from a division) is as gone as one cut to nothing.
-    tol = _tolerance(out_hw)
-    keep = (cw > tol) & (ch > tol) & (cw * ch >= min_visibility * area)
-    return _join(_from_pascal(clipped, fmt, out_hw), extras, keep, boxes)
+    tol = tolerance(out_hw)
+    kept_area = cw * ch
+    keep = (cw > tol) & (ch > tol) & (kept_area >= min_visibility * area) & (kept_area >= min_area)
+    return clipped[keep], keep
 
 
-# --------------------------------------------------------------------------- keypoints
-
-
-def _inside(pts: np.ndarray, hw: tuple[int, int], tol: float) -> np.ndarray:
+def inside(pts: np.ndarray, hw: tuple[int, int], tol: float) -> np.ndarray:
+    """Which keypoints (pixel indices) lie inside an ``hw`` image, ``tol`` pixels of slack."""
     h, w = hw
     x, y = pts[:, 0], pts[:, 1]
     return (x >= -0.5 - tol) & (x <= w - 0.5 + tol) & (y >= -0.5 - tol) & (y <= h - 0.5 + tol)
 
 
-def _visible_in(visible: Any, n: int) -> np.ndarray:
-    if visible is None:
+def affine_keypoints(
+    points: Any,
+    matrix: Any,
+    out_hw: tuple[int, int],
+    *,
+    visible: Any = None,
+    policy: str = "drop",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keypoints ``(K, 2)`` (pixel indices) moved exactly by ``matrix``.
+
+    ``visible`` holds a flag per keypoint (``None``: all visible). A
+    keypoint flagged invisible is kept, flag and all, wherever it lands. A
+    visible keypoint that leaves the ``out_hw`` image is dropped
+    (``policy="drop"``) or kept and flagged invisible (``"mark"``). Returns
+    the kept keypoints ``(M, 2)``, their flags ``(M,)`` and the boolean mask
+    ``(K,)`` of which were kept.
+
+    >>> import numpy as np
+    >>> shift = np.array([[1.0, 0, -5], [0, 1, 0], [0, 0, 1]])  # a crop from column 5
+    >>> pts, flags, keep = affine_keypoints([[2.0, 1.0], [7.0, 1.0]], shift, (4, 4), policy="mark")
+    >>> pts.tolist(), flags.tolist(), keep.tolist()
+    ([[-3.0, 1.0], [2.0, 1.0]], [False, True], [True, True])
+    """
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    m = np.asarray(matrix, dtype=np.float64)
+    vis = np.ones(len(pts), dtype=bool) if visible is None else np.asarray(visible, dtype=bool)
+    u = pts + 0.5
+    x = m[0, 0] * u[:, 0] + m[0, 1] * u[:, 1] + m[0, 2] - 0.5
+    y = m[1, 0] * u[:, 0] + m[1, 1] * u[:, 1] + m[1, 2] - 0.5
+    moved = np.stack([x, y], axis=1)
+    now = vis & inside(moved, out_hw, tolerance(out_hw))
+    keep = now | ~vis if policy == "drop" else np.ones(len(moved), dtype=bool)
+    return moved[keep], now[keep], keep
+
+
+# --------------------------------------------------------------------------- keypoint checks
+
+
+def visible_flags(flags: Any, n: int) -> np.ndarray:
+    """Keypoint visibility flags (a list, array or tensor) as a bool array of length ``n``."""
+    if flags is None:
         return np.ones(n, dtype=bool)
-    vis = np.asarray(visible.detach().cpu() if is_tensor(visible) else visible)
+    vis = np.asarray(flags.detach().cpu() if is_tensor(flags) else flags)
     if vis.shape != (n,):
         raise ValueError(
             f"{VISIBLE_KEY} must hold one flag per keypoint ({n}), got shape {vis.shape}"
@@ -213,11 +311,12 @@ def _visible_in(visible: Any, n: int) -> np.ndarray:
     return vis.astype(bool)
 
 
-def _check_keypoints(pts: np.ndarray, visible: np.ndarray, hw: tuple[int, int]) -> None:
+def check_keypoints(pts: np.ndarray, visible: np.ndarray, hw: tuple[int, int]) -> None:
+    """``ValueError`` naming the first keypoint that is not finite or, visible, outside."""
     if not np.isfinite(pts).all():
         i = int(np.flatnonzero(~np.isfinite(pts).all(axis=1))[0])
         raise ValueError(f"keypoints[{i}] = {pts[i].tolist()} is not finite")
-    outside = visible & ~_inside(pts, hw, _tolerance(hw))
+    outside = visible & ~inside(pts, hw, tolerance(hw))
     if outside.any():
         i = int(np.flatnonzero(outside)[0])
         raise ValueError(
@@ -225,51 +324,3 @@ def _check_keypoints(pts: np.ndarray, visible: np.ndarray, hw: tuple[int, int]) 
             f"height {hw[0]}; keypoints are pixel indices, inside means -0.5 <= x <= width-0.5); "
             f"mark it invisible in item[{VISIBLE_KEY!r}] to carry it along"
         )
-
-
-def _keypoints_in(
-    keypoints: Any, visible: Any, hw: tuple[int, int]
-) -> tuple[np.ndarray, Any, np.ndarray]:
-    """Validated keypoints, the rest of each row and the incoming visibility flags."""
-    pts, extras = _split(keypoints, 2, "keypoints")
-    vis = _visible_in(visible, len(pts))
-    _check_keypoints(pts, vis, hw)
-    return pts, extras, vis
-
-
-def transform_keypoints(
-    keypoints: Any,
-    visible: Any,
-    matrix: np.ndarray,
-    in_hw: tuple[int, int],
-    out_hw: tuple[int, int],
-    policy: str,
-) -> tuple[Any, list[bool] | None]:
-    """Keypoints mapped exactly by ``matrix``; visible ones leaving the image dropped or marked.
-
-    ``visible`` holds the flags the item already had (``None``: all visible).
-    Keypoints flagged False are kept, flag and all, wherever they land. A
-    visible keypoint that leaves the image is dropped (``policy="drop"``) or
-    kept and flagged False (``"mark"``). Returns the keypoints and the flags
-    of those kept, or ``None`` for flags when there were none and none were
-    needed (``"drop"``).
-    """
-    pts, extras, vis = _keypoints_in(keypoints, visible, in_hw)
-    u = pts + 0.5
-    x = matrix[0, 0] * u[:, 0] + matrix[0, 1] * u[:, 1] + matrix[0, 2] - 0.5
-    y = matrix[1, 0] * u[:, 0] + matrix[1, 1] * u[:, 1] + matrix[1, 2] - 0.5
-    moved = np.stack([x, y], axis=1)
-    now = vis & _inside(moved, out_hw, _tolerance(out_hw))
-    keep = now | ~vis if policy == "drop" else np.ones(len(moved), dtype=bool)
-    flags = None if visible is None and policy == "drop" else [bool(v) for v in now[keep]]
-    return _join(moved, extras, keep, keypoints), flags
-
-
-def check_targets(item: Mapping[str, Any], hw: tuple[int, int], fmt: str) -> None:
-    """Validate an item's boxes and keypoints against its image size."""
-    boxes = item.get("bboxes")
-    if boxes is not None:
-        _boxes_in(boxes, fmt, hw)
-    kps = item.get("keypoints")
-    if kps is not None:
-        _keypoints_in(kps, item.get(VISIBLE_KEY), hw)

@@ -1,6 +1,8 @@
 """Geometric image operators: rotate, crops, resized crop and flips.
 
-Every operator takes
+Each operator is thin: ``sample_params`` draws the geometry (an angle, a
+window), ``apply`` is one call into :mod:`augkit.image.functional`, where
+the kernels live. Every operator takes
 
 * a numpy array ``HxW`` or ``HxWxC`` (any channel count; bool, integer or
   float dtypes), a PIL image, or a torch tensor ``HxW``, ``CxHxW`` or
@@ -10,16 +12,17 @@ Every operator takes
   per image). A 3-d numpy array whose first axis is 1, 3 or 4 and whose last
   is longer than 4 looks like ``CxHxW`` and is refused (``np.moveaxis(x, 0,
   -1)`` converts it), as is a 3-d tensor that looks like ``HxWxC``;
+* a :class:`~augkit.image.TargetItem`, the canonical image item that a
+  ``Pipeline(..., targets=ImageTargets(...))`` hands its operators: the same
+  sampled geometry moves the image, every mask (nearest-neighbour sampling),
+  the boxes (clipped, dropped by the spec's ``min_visibility`` and
+  ``min_area``) and the keypoints (dropped or marked by the spec's
+  ``keypoints`` policy);
 * or a dict item ``{"image": ..., "mask": ..., "bboxes": ..., "keypoints": ...}``
-  (all but ``"image"`` optional, other keys passed through). The same sampled
-  geometry moves every target: the mask with nearest-neighbour sampling,
-  boxes in the operator's ``bbox_format`` (``"pascal_voc"``, ``"coco"`` or
-  ``"yolo"``) transformed, clipped and dropped below ``min_visibility``,
-  keypoints ``(x, y, *extras)`` in pixel indices moved exactly and, once outside
-  the image, dropped (``outside_keypoints="drop"``) or kept and flagged False in
-  ``item["keypoints_visible"]`` (``"mark"``). Keypoints already flagged False
-  are carried along with their flag by every operator. Boxes and keypoints may
-  be lists of rows, numpy arrays or torch tensors and come back as such.
+  when an operator is called alone: it is read with the default
+  ``ImageTargets()`` (pascal_voc boxes, keypoints dropped when they leave,
+  no other keys). Box format, ``min_visibility`` and the keypoint policy are
+  not operator parameters: they are declared once, on the pipeline.
 
 Resampling is done by OpenCV (``warpAffine``, ``resize``) for numpy inputs
 and PIL images (resampled as their numpy arrays, so bit-identical to them),
@@ -67,30 +70,11 @@ import numpy as np
 from ..base import BaseAugmenter
 from ..protocol import IMAGE
 from ..registry import register
-from ..validation import check_choice, check_fraction, check_int, check_number
-from . import _cv
-from ._arrays import (
-    NUMPY,
-    PIL_NEAREST_ONLY,
-    TORCH,
-    check_image,
-    fill_vector,
-    image_hw,
-    image_kind,
-    is_tensor,
-    normalize_fill,
-    pil_from_numpy,
-    pil_to_numpy,
-    swapped_layout,
-)
-from ._targets import (
-    BBOX_FORMATS,
-    KEYPOINT_POLICIES,
-    VISIBLE_KEY,
-    check_targets,
-    transform_boxes,
-    transform_keypoints,
-)
+from ..validation import check_choice, check_int, check_number
+from . import functional as F
+from ._arrays import check_image, image_hw, image_kind, is_tensor, normalize_fill, swapped_layout
+from .functional import BORDERS, INTERPOLATIONS, RESIZE_INTERPOLATIONS
+from .targets import ImageTargets, TargetItem
 
 __all__ = [
     "CenterCrop",
@@ -103,10 +87,31 @@ __all__ = [
 
 Params = dict[str, Any]
 
-INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
-BORDERS = ("constant", "reflect", "replicate", "wrap")
 NAN_POLICIES = ("propagate", "raise")
-TARGET_KEYS = frozenset({"image", "mask", "bboxes", "keypoints", VISIBLE_KEY})
+
+#: How an operator called alone reads a dict item (a pipeline declares its own).
+ALONE = ImageTargets()
+
+# Target parameters of augkit <= 0.x operators -> their ImageTargets name.
+_MOVED_TO_TARGETS = {
+    "bbox_format": "bbox_format",
+    "min_visibility": "min_visibility",
+    "outside_keypoints": "keypoints",
+}
+
+
+def _refuse_moved(cls: str, kwargs: Mapping[str, Any]) -> None:
+    """A ``TypeError`` for keyword arguments the operator does not take, with the migration."""
+    moved = [k for k in kwargs if k in _MOVED_TO_TARGETS]
+    if moved:
+        spec = ", ".join(f"{_MOVED_TO_TARGETS[k]}={kwargs[k]!r}" for k in moved)
+        raise TypeError(
+            f"{cls} no longer takes {', '.join(moved)}: declare targets once: "
+            f"Pipeline(..., targets=ImageTargets({spec})) (augkit.image.ImageTargets; an "
+            "operator called alone on a dict item reads it with ImageTargets())"
+        )
+    if kwargs:
+        raise TypeError(f"{cls}() got an unexpected keyword argument {next(iter(kwargs))!r}")
 
 
 def _size(name: str, value: Any) -> tuple[int, int]:
@@ -133,6 +138,12 @@ def _range(
     return lo, hi
 
 
+def _bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return value
+
+
 def _uniform(rng: np.random.Generator, low: float, high: float) -> float:
     """``rng.uniform(low, high)``: the same value from the same stream, a third of the cost.
 
@@ -152,56 +163,30 @@ def _randint(rng: np.random.Generator, n: int) -> int:
     return min(int(n * rng.random()), n - 1)
 
 
-def _channels_np(a: np.ndarray) -> int:
-    return 1 if a.ndim == 2 else int(a.shape[2])
-
-
-def _channels_t(t: Any) -> int:
-    return 1 if t.ndim == 2 else int(t.shape[-3])
+def _hw(x: Any) -> tuple[int, int]:
+    return x.hw if isinstance(x, TargetItem) else image_hw(x)
 
 
 class _Geometry(BaseAugmenter):
-    """Shared machinery: input kinds, dict items, targets and validation.
+    """Shared machinery: input kinds, dict items and validation.
 
-    Subclasses implement ``_np`` (numpy), ``_tt`` (torch) and ``_map`` (the
-    continuous-coordinate forward matrix and the output size, for boxes and
-    keypoints); PIL images go through ``_np``.
+    Subclasses implement ``_apply(x, params)``, one call into
+    :mod:`augkit.image.functional` for an image or a :class:`TargetItem`.
     """
 
     modality: str = IMAGE
     nan_policy: str = "propagate"
-    bbox_format: str = "pascal_voc"
-    min_visibility: float = 0.0
-    outside_keypoints: str = "drop"
 
-    def _init_targets(
-        self, bbox_format: str, min_visibility: float, outside_keypoints: str, nan_policy: str
-    ) -> None:
-        self.bbox_format = check_choice("bbox_format", bbox_format, BBOX_FORMATS)
-        self.min_visibility = check_fraction("min_visibility", min_visibility)
-        self.outside_keypoints = check_choice(
-            "outside_keypoints", outside_keypoints, KEYPOINT_POLICIES
-        )
+    def _init_nan_policy(self, nan_policy: str, moved: Mapping[str, Any]) -> None:
+        _refuse_moved(type(self).__name__, moved)
         self.nan_policy = check_choice("nan_policy", nan_policy, NAN_POLICIES)
 
     # ------------------------------------------------------------------ hooks
-    def _np(self, a: np.ndarray, params: Params, interpolation: str, fill: Any) -> np.ndarray:
-        raise NotImplementedError
-
-    def _tt(self, t: Any, params: Params, interpolation: str, fill: Any) -> Any:
-        raise NotImplementedError
-
-    def _map(self, params: Params, hw: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
+    def _apply(self, x: Any, params: Params) -> Any:
         raise NotImplementedError
 
     def _check_hw(self, hw: tuple[int, int]) -> None:
         """Raise ``ValueError`` when an image of size ``hw`` cannot be processed."""
-
-    def _image_interp_fill(self) -> tuple[str, Any]:
-        return "nearest", 0.0
-
-    def _mask_fill(self) -> Any:
-        return 0.0
 
     # ------------------------------------------------------------------ protocol
     def validate_input(self, x: Any) -> None:
@@ -219,33 +204,19 @@ class _Geometry(BaseAugmenter):
             return
         reject_nan = self.nan_policy == "raise"
         if isinstance(x, Mapping):
-            self._validate_item(x, reject_nan)
+            x = ALONE.split(x)[0]  # checks the targets
+        if isinstance(x, TargetItem):
+            check_image(x.image, "item['image']", reject_nan=reject_nan)
+            self._check_hw(x.hw)
             return
         check_image(x, "image", reject_nan=reject_nan)
         self._check_hw(image_hw(x))
 
-    def _validate_item(self, item: Mapping[str, Any], reject_nan: bool) -> None:
-        if "image" not in item:
-            raise ValueError(
-                f"a dict item needs an 'image' entry (it may also hold 'mask', 'bboxes', "
-                f"'keypoints'); got keys {sorted(map(str, item))}"
-            )
-        check_image(item["image"], "item['image']", reject_nan=reject_nan)
-        hw = image_hw(item["image"])
-        mask = item.get("mask")
-        if mask is not None:
-            check_image(mask, "item['mask']")
-            if image_hw(mask) != hw:
-                raise ValueError(
-                    f"item['mask'] is {image_hw(mask)[0]}x{image_hw(mask)[1]} but the image is "
-                    f"{hw[0]}x{hw[1]}; they must have the same height and width"
-                )
-        check_targets(item, hw, self.bbox_format)
-        self._check_hw(hw)
-
     def _size_of(self, x: Any) -> tuple[int, int]:
         if isinstance(x, np.ndarray):
             return int(x.shape[0]), int(x.shape[1])
+        if isinstance(x, TargetItem):
+            return x.hw
         if isinstance(x, Mapping):
             image = x.get("image")
             if image is None:
@@ -255,95 +226,13 @@ class _Geometry(BaseAugmenter):
         return image_hw(x)
 
     def apply(self, x: Any, params: Params) -> Any:
-        if type(x) is np.ndarray:
-            interp, fill = self._image_interp_fill()
-            return self._np(x, params, interp, fill)
-        if isinstance(x, Mapping):
-            return self._apply_item(x, params)
-        return self._apply_image(x, params, mask=False)
-
-    def _apply_image(self, x: Any, params: Params, *, mask: bool) -> Any:
-        if mask:
-            interp, fill = "nearest", self._mask_fill()
-        else:
-            interp, fill = self._image_interp_fill()
-        kind = image_kind(x, "mask" if mask else "image")
-        if kind == NUMPY:
-            return self._np(x, params, interp, fill)
-        if kind == TORCH:
-            return self._tt(x, params, interp, fill)
-        if x.mode in PIL_NEAREST_ONLY:
-            interp = "nearest"  # palette indices and 1-bit pixels cannot be blended
-        return pil_from_numpy(self._np(pil_to_numpy(x), params, interp, fill), x)
-
-    def _apply_item(self, item: Mapping[str, Any], params: Params) -> dict[str, Any]:
-        if "image" not in item:
-            raise ValueError(
-                f"a dict item needs an 'image' entry; got keys {sorted(map(str, item))}"
-            )
-        out = dict(item)
-        image = item["image"]
-        hw = image_hw(image)
-        out["image"] = self._apply_image(image, params, mask=False)
-        if item.get("mask") is not None:
-            out["mask"] = self._apply_image(item["mask"], params, mask=True)
-        boxes = item.get("bboxes")
-        kps = item.get("keypoints")
-        if boxes is not None or kps is not None:
-            matrix, out_hw = self._map(params, hw)
-            if boxes is not None:
-                out["bboxes"] = transform_boxes(
-                    boxes, self.bbox_format, matrix, hw, out_hw, self.min_visibility
-                )
-            if kps is not None:
-                moved, visible = transform_keypoints(
-                    kps, item.get(VISIBLE_KEY), matrix, hw, out_hw, self.outside_keypoints
-                )
-                out["keypoints"] = moved
-                if visible is not None:
-                    out[VISIBLE_KEY] = visible
-        return out
+        if type(x) is not np.ndarray and isinstance(x, Mapping):
+            value, _, put = ALONE.split(x)
+            return put(self._apply(value, params))
+        return self._apply(x, params)
 
 
 # --------------------------------------------------------------------------- rotate
-
-
-def _rotation(
-    angle: float, hw: tuple[int, int], expand: bool
-) -> tuple[float, float, tuple[int, int]]:
-    """``cos``, ``sin`` (exact for multiples of 90 degrees) and the output size."""
-    a = float(angle) % 360.0
-    if a in (0.0, 90.0, 180.0, 270.0):
-        c, s = {0.0: (1.0, 0.0), 90.0: (0.0, 1.0), 180.0: (-1.0, 0.0), 270.0: (0.0, -1.0)}[a]
-    else:
-        r = math.radians(angle)
-        c, s = math.cos(r), math.sin(r)
-    h, w = hw
-    if not expand:
-        return c, s, hw
-    ow = w * abs(c) + h * abs(s)
-    oh = w * abs(s) + h * abs(c)
-    # The 1e-6 keeps 90-degree multiples (and float noise around them) from growing by one.
-    return c, s, (max(1, math.ceil(oh - 1e-6)), max(1, math.ceil(ow - 1e-6)))
-
-
-def _rotation_inverse(
-    angle: float, hw: tuple[int, int], expand: bool
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """2x3 map from output pixel indices to input pixel indices, and the output size.
-
-    The image turns about its centre, which in continuous coordinates is
-    ``(W/2, H/2)`` and in pixel indices ``((W-1)/2, (H-1)/2)``; positive angles
-    turn counter-clockwise as displayed (OpenCV's and torchvision's sense).
-    With this centre a quarter turn of a square image maps pixel centres onto
-    pixel centres, so it equals ``np.rot90`` exactly.
-    """
-    c, s, out = _rotation(angle, hw, expand)
-    cix, ciy = hw[1] / 2, hw[0] / 2
-    cox, coy = out[1] / 2, out[0] / 2
-    ix = c * (0.5 - cox) - s * (0.5 - coy) + cix - 0.5
-    iy = s * (0.5 - cox) + c * (0.5 - coy) + ciy - 0.5
-    return np.array([[c, -s, ix], [s, c, iy]]), out
 
 
 @register("rotate")
@@ -357,6 +246,9 @@ class Rotate(_Geometry):
     ``"replicate"`` or ``"wrap"``.
     ``expand``: enlarge the canvas so that nothing is cut off (the output size
     then depends on the angle).
+
+    Params: ``{"angle": float}`` (degrees); ``apply`` is
+    :func:`augkit.image.functional.rotate`.
     """
 
     def __init__(
@@ -368,11 +260,10 @@ class Rotate(_Geometry):
         expand: bool = False,
         *,
         mask_fill: float | Sequence[float] = 0.0,
-        bbox_format: str = "pascal_voc",
-        min_visibility: float = 0.0,
-        outside_keypoints: str = "drop",
         nan_policy: str = "propagate",
+        **moved: Any,
     ) -> None:
+        self._init_nan_policy(nan_policy, moved)
         if isinstance(degrees, Sequence) and not isinstance(degrees, str):
             self.degrees: tuple[float, float] = _range("degrees", degrees)
         else:
@@ -383,168 +274,43 @@ class Rotate(_Geometry):
         self.interpolation = check_choice("interpolation", interpolation, INTERPOLATIONS)
         self.border = check_choice("border", border, BORDERS)
         self.fill = normalize_fill("fill", fill)
-        if not isinstance(expand, bool):
-            raise TypeError(f"expand must be a bool, got {type(expand).__name__}")
-        self.expand = expand
+        self.expand = _bool("expand", expand)
         self.mask_fill = normalize_fill("mask_fill", mask_fill)
-        self._init_targets(bbox_format, min_visibility, outside_keypoints, nan_policy)
 
     def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
         lo, hi = self.degrees
         return {"angle": _uniform(rng, lo, hi)}
 
-    def _image_interp_fill(self) -> tuple[str, Any]:
-        return self.interpolation, self.fill
-
-    def _mask_fill(self) -> Any:
-        return self.mask_fill
-
-    def _quarter_turns(self, angle: float, hw: tuple[int, int]) -> int | None:
-        """``k`` when the rotation is exactly ``np.rot90(x, k)``, else ``None``.
-
-        A multiple of 90 degrees maps pixel centres onto pixel centres whenever
-        the output has the rotated shape (always for 0 and 180 degrees; for 90
-        and 270 with a square image or ``expand``). It is then a permutation of
-        pixels: done without resampling, so even bilinear / bicubic and the
-        float32 grid of the torch path give exact results.
-        """
-        a = float(angle) % 360.0
-        if a not in (0.0, 90.0, 180.0, 270.0):
-            return None
-        k = int(a // 90)
-        if k % 2 and not (self.expand or hw[0] == hw[1]):
-            return None
-        return k
-
-    def _np(self, a: np.ndarray, params: Params, interpolation: str, fill: Any) -> np.ndarray:
-        hw = (a.shape[0], a.shape[1])
-        k = self._quarter_turns(params["angle"], hw)
-        if k is not None:
-            return np.rot90(a, k).copy() if k else a.copy()
-        inverse, out_hw = _rotation_inverse(params["angle"], hw, self.expand)
-        return _cv.warp_affine(
-            a, inverse, out_hw, interpolation, self.border, fill_vector(fill, _channels_np(a))
+    def _apply(self, x: Any, params: Params) -> Any:
+        return F.rotate(
+            x,
+            params["angle"],
+            self.interpolation,
+            self.border,
+            self.fill,
+            self.expand,
+            mask_fill=self.mask_fill,
         )
-
-    def _tt(self, t: Any, params: Params, interpolation: str, fill: Any) -> Any:
-        from . import _torch
-
-        hw = (int(t.shape[-2]), int(t.shape[-1]))
-        k = self._quarter_turns(params["angle"], hw)
-        if k is not None:
-            return _torch.rot90(t, k) if k else t.clone()
-        inverse, out_hw = _rotation_inverse(params["angle"], hw, self.expand)
-        return _torch.warp_affine(
-            t, [inverse], out_hw, interpolation, self.border, fill_vector(fill, _channels_t(t))
-        )
-
-    def _map(self, params: Params, hw: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
-        c, s, out = _rotation(params["angle"], hw, self.expand)
-        cix, ciy = hw[1] / 2, hw[0] / 2
-        cox, coy = out[1] / 2, out[0] / 2
-        tx = cox - (c * cix + s * ciy)
-        ty = coy - (-s * cix + c * ciy)
-        return np.array([[c, s, tx], [-s, c, ty], [0.0, 0.0, 1.0]]), out
 
     def _apply_batch(self, xs: list[Any], params: list[Params]) -> list[Any]:
         """Tensors of one shape, dtype and device go through a single ``grid_sample`` call."""
-        if len(xs) < 2 or self.expand or not all(is_tensor(x) for x in xs):
-            return super()._apply_batch(xs, params)
-        first = xs[0]
-        if first.ndim not in (2, 3, 4) or any(
-            x.shape != first.shape or x.dtype != first.dtype or x.device != first.device for x in xs
-        ):
-            return super()._apply_batch(xs, params)
-        import torch
-
-        from . import _torch
-
-        hw = (int(first.shape[-2]), int(first.shape[-1]))
-        if any(self._quarter_turns(p["angle"], hw) is not None for p in params):
-            return super()._apply_batch(xs, params)
-        per = first.shape[0] if first.ndim == 4 else 1
-        inverses = []
-        for p in params:
-            inverse, _ = _rotation_inverse(p["angle"], hw, False)
-            inverses.extend([inverse] * per)
-        if first.ndim == 4:
-            batch = torch.cat(list(xs))
-        elif first.ndim == 3:
-            batch = torch.stack(list(xs))
-        else:
-            batch = torch.stack(list(xs))[:, None]
-        out = _torch.warp_affine(
-            batch,
-            inverses,
-            hw,
-            self.interpolation,
-            self.border,
-            fill_vector(self.fill, _channels_t(batch)),
-        )
-        if first.ndim == 4:
-            return list(out.split(per))
-        if first.ndim == 3:
-            return list(out.unbind(0))
-        return list(out[:, 0].unbind(0))
+        if len(xs) >= 2 and not self.expand and all(is_tensor(x) for x in xs):
+            angles = [p["angle"] for p in params]
+            out = F._rotate_tensors(xs, angles, self.interpolation, self.border, self.fill)
+            if out is not None:
+                return out
+        return super()._apply_batch(xs, params)
 
 
 # --------------------------------------------------------------------------- crops
 
 
-class _Crop(_Geometry):
-    """A window ``params = {top, left, height, width}`` cut out, padded where it leaves the image."""
+class _FixedSizeCrop(_Geometry):
+    """A crop of a fixed ``size``; subclasses choose where.
 
-    pad_if_needed: bool = False
-    fill: float | tuple[float, ...] = 0.0
-    mask_fill: float | tuple[float, ...] = 0.0
-    copy: bool = False
-
-    def _init_crop(self, pad_if_needed: bool, fill: Any, mask_fill: Any, copy: bool) -> None:
-        if not isinstance(pad_if_needed, bool):
-            raise TypeError(f"pad_if_needed must be a bool, got {type(pad_if_needed).__name__}")
-        if not isinstance(copy, bool):
-            raise TypeError(f"copy must be a bool, got {type(copy).__name__}")
-        self.pad_if_needed = pad_if_needed
-        self.fill = normalize_fill("fill", fill)
-        self.mask_fill = normalize_fill("mask_fill", mask_fill)
-        self.copy = copy
-
-    def _image_interp_fill(self) -> tuple[str, Any]:
-        return "nearest", self.fill
-
-    def _mask_fill(self) -> Any:
-        return self.mask_fill
-
-    def _np(self, a: np.ndarray, params: Params, interpolation: str, fill: Any) -> np.ndarray:
-        top, left, h, w = params["top"], params["left"], params["height"], params["width"]
-        H, W = a.shape[0], a.shape[1]
-        if top >= 0 and left >= 0 and top + h <= H and left + w <= W:
-            view = a[top : top + h, left : left + w]
-            return _cv.contiguous_copy(view) if self.copy else view
-        return _cv.crop(a, top, left, h, w, self._checked_fill(fill, _channels_np(a), (H, W)))
-
-    def _checked_fill(self, fill: Any, channels: int, hw: tuple[int, int]) -> tuple[float, ...]:
-        if not self.pad_if_needed:
-            self._check_hw(hw)
-            raise ValueError(f"crop window leaves the {hw[0]}x{hw[1]} image")
-        return fill_vector(fill, channels)
-
-    def _tt(self, t: Any, params: Params, interpolation: str, fill: Any) -> Any:
-        from . import _torch
-
-        top, left, h, w = params["top"], params["left"], params["height"], params["width"]
-        H, W = int(t.shape[-2]), int(t.shape[-1])
-        inside = top >= 0 and left >= 0 and top + h <= H and left + w <= W
-        vec = None if inside else self._checked_fill(fill, _channels_t(t), (H, W))
-        return _torch.crop(t, top, left, h, w, vec, self.copy)
-
-    def _map(self, params: Params, hw: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
-        m = np.array([[1.0, 0.0, -params["left"]], [0.0, 1.0, -params["top"]], [0.0, 0.0, 1.0]])
-        return m, (int(params["height"]), int(params["width"]))
-
-
-class _FixedSizeCrop(_Crop):
-    """A crop of a fixed ``size``; subclasses choose where."""
+    A window that leaves the image (``pad_if_needed``) is filled with
+    ``fill`` (``mask_fill`` for masks).
+    """
 
     def __init__(
         self,
@@ -554,14 +320,15 @@ class _FixedSizeCrop(_Crop):
         *,
         mask_fill: float | Sequence[float] = 0.0,
         copy: bool = False,
-        bbox_format: str = "pascal_voc",
-        min_visibility: float = 0.0,
-        outside_keypoints: str = "drop",
         nan_policy: str = "propagate",
+        **moved: Any,
     ) -> None:
+        self._init_nan_policy(nan_policy, moved)
         self.size = _size("size", size)
-        self._init_crop(pad_if_needed, fill, mask_fill, copy)
-        self._init_targets(bbox_format, min_visibility, outside_keypoints, nan_policy)
+        self.pad_if_needed = _bool("pad_if_needed", pad_if_needed)
+        self.fill = normalize_fill("fill", fill)
+        self.mask_fill = normalize_fill("mask_fill", mask_fill)
+        self.copy = _bool("copy", copy)
 
     def _check_hw(self, hw: tuple[int, int]) -> None:
         h, w = self.size
@@ -583,6 +350,20 @@ class _FixedSizeCrop(_Crop):
         left = self._offset(rng, W - w) if W >= w else -((w - W) // 2)
         return {"top": top, "left": left, "height": h, "width": w}
 
+    def _apply(self, x: Any, params: Params) -> Any:
+        top, left, h, w = params["top"], params["left"], params["height"], params["width"]
+        if not self.pad_if_needed:
+            _check_window(x, top, left, h, w, self._check_hw)
+        return F.crop(x, top, left, h, w, self.fill, copy=self.copy, mask_fill=self.mask_fill)
+
+
+def _check_window(x: Any, top: int, left: int, h: int, w: int, check_hw: Any) -> None:
+    """``ValueError`` for a window (a replayed one) that leaves the image without padding."""
+    H, W = _hw(x)
+    if not (top >= 0 and left >= 0 and top + h <= H and left + w <= W):
+        check_hw((H, W))
+        raise ValueError(f"crop window leaves the {H}x{W} image")
+
 
 @register("random_crop")
 class RandomCrop(_FixedSizeCrop):
@@ -593,6 +374,9 @@ class RandomCrop(_FixedSizeCrop):
     ``pad_if_needed=True``: then the image is centred on a canvas of at least
     the crop size, filled with ``fill`` (``mask_fill`` for masks), with any odd
     pixel of padding at the bottom / right.
+
+    Params: ``{"top", "left", "height", "width"}`` (the window); ``apply`` is
+    :func:`augkit.image.functional.crop`.
     """
 
     def _offset(self, rng: np.random.Generator, slack: int) -> int:
@@ -601,14 +385,18 @@ class RandomCrop(_FixedSizeCrop):
 
 @register("center_crop")
 class CenterCrop(_FixedSizeCrop):
-    """The centred ``size`` window (odd leftovers go to the bottom / right); no randomness."""
+    """The centred ``size`` window (odd leftovers go to the bottom / right); no randomness.
+
+    Params: ``{"top", "left", "height", "width"}`` (the window, recorded);
+    ``apply`` is :func:`augkit.image.functional.crop`.
+    """
 
     def _offset(self, rng: np.random.Generator, slack: int) -> int:
         return slack // 2
 
 
 @register("random_resized_crop")
-class RandomResizedCrop(_Crop):
+class RandomResizedCrop(_Geometry):
     """A random window of random area and aspect ratio, resized to ``size``.
 
     Sampling follows torchvision's ``RandomResizedCrop.get_params``: up to ten
@@ -625,6 +413,9 @@ class RandomResizedCrop(_Crop):
     computed exactly; ``"bilinear"``, ``"bicubic"``; ``"area"``: OpenCV's
     ``INTER_AREA``, the tensor path applying its weights as matrices; no
     antialiasing except through ``"area"``); masks use nearest.
+
+    Params: ``{"top", "left", "height", "width", "fallback"}``; ``apply`` is
+    :func:`augkit.image.functional.resized_crop`.
     """
 
     def __init__(
@@ -634,19 +425,16 @@ class RandomResizedCrop(_Crop):
         ratio: Sequence[float] = (3 / 4, 4 / 3),
         interpolation: str = "bilinear",
         *,
-        bbox_format: str = "pascal_voc",
-        min_visibility: float = 0.0,
-        outside_keypoints: str = "drop",
         nan_policy: str = "propagate",
+        **moved: Any,
     ) -> None:
+        self._init_nan_policy(nan_policy, moved)
         self.size = _size("size", size)
         self.scale = _range("scale", scale, low=0.0, low_inclusive=False)
         if self.scale[1] > 1.0:
             raise ValueError(f"scale must lie in (0, 1], got {scale!r}")
         self.ratio = _range("ratio", ratio, low=0.0, low_inclusive=False)
-        self.interpolation = check_choice("interpolation", interpolation, (*INTERPOLATIONS, "area"))
-        self._init_crop(False, 0.0, 0.0, False)
-        self._init_targets(bbox_format, min_visibility, outside_keypoints, nan_policy)
+        self.interpolation = check_choice("interpolation", interpolation, RESIZE_INTERPOLATIONS)
 
     def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
         H, W = self._size_of(x)
@@ -677,72 +465,20 @@ class RandomResizedCrop(_Crop):
             "fallback": True,
         }
 
-    def _image_interp_fill(self) -> tuple[str, Any]:
-        return self.interpolation, 0.0
-
-    def _np(self, a: np.ndarray, params: Params, interpolation: str, fill: Any) -> np.ndarray:
-        view = super()._np(a, params, interpolation, fill)
-        if (view.shape[0], view.shape[1]) == self.size:
-            return _cv.contiguous_copy(view)
-        return _cv.resize(view, self.size, interpolation)
-
-    def _tt(self, t: Any, params: Params, interpolation: str, fill: Any) -> Any:
-        from . import _torch
-
-        view = super()._tt(t, params, interpolation, fill)
-        if (int(view.shape[-2]), int(view.shape[-1])) == self.size:
-            return view.clone()
-        return _torch.resize(view, self.size, interpolation)
-
-    def _map(self, params: Params, hw: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
-        sy = self.size[0] / params["height"]
-        sx = self.size[1] / params["width"]
-        m = np.array(
-            [[sx, 0.0, -params["left"] * sx], [0.0, sy, -params["top"] * sy], [0.0, 0.0, 1.0]]
-        )
-        return m, self.size
+    def _apply(self, x: Any, params: Params) -> Any:
+        top, left, h, w = params["top"], params["left"], params["height"], params["width"]
+        _check_window(x, top, left, h, w, self._check_hw)
+        return F.resized_crop(x, top, left, h, w, self.size, self.interpolation)
 
 
 # --------------------------------------------------------------------------- flips
 
 
 class _Flip(_Geometry):
-    """A mirror image, of the pixels and of every target.
+    """A mirror image, of the pixels and of every target (a flip never moves one out)."""
 
-    A flip never moves a box or keypoint out of the image; it takes the same
-    target parameters as the other operators all the same (so one declaration
-    fits every operator) and carries ``keypoints_visible`` along.
-    """
-
-    axis: int = 1
-
-    def __init__(
-        self,
-        *,
-        bbox_format: str = "pascal_voc",
-        min_visibility: float = 0.0,
-        outside_keypoints: str = "drop",
-        nan_policy: str = "propagate",
-    ) -> None:
-        self._init_targets(bbox_format, min_visibility, outside_keypoints, nan_policy)
-
-    def apply(self, x: Any, params: Params) -> Any:
-        if type(x) is np.ndarray:  # the common case, without the generic dispatch
-            return _cv.flip(x, self.axis)
-        return super().apply(x, params)
-
-    def _np(self, a: np.ndarray, params: Params, interpolation: str, fill: Any) -> np.ndarray:
-        return _cv.flip(a, self.axis)
-
-    def _tt(self, t: Any, params: Params, interpolation: str, fill: Any) -> Any:
-        from . import _torch
-
-        return _torch.flip(t, self.axis)
-
-    def _map(self, params: Params, hw: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
-        if self.axis == 1:
-            return np.array([[-1.0, 0.0, hw[1]], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]), hw
-        return np.array([[1.0, 0.0, 0.0], [0.0, -1.0, hw[0]], [0.0, 0.0, 1.0]]), hw
+    def __init__(self, *, nan_policy: str = "propagate", **moved: Any) -> None:
+        self._init_nan_policy(nan_policy, moved)
 
 
 @register("horizontal_flip")
@@ -751,13 +487,20 @@ class HorizontalFlip(_Flip):
 
     numpy results are fresh C-contiguous arrays (``cv2.flip``), never
     negative-stride views, so they go straight into ``torch.from_numpy``.
+
+    Params: ``{}``; ``apply`` is :func:`augkit.image.functional.hflip`.
     """
 
-    axis = 1
+    def _apply(self, x: Any, params: Params) -> Any:
+        return F.hflip(x)
 
 
 @register("vertical_flip")
 class VerticalFlip(_Flip):
-    """Mirror top-bottom. No randomness (see :class:`HorizontalFlip`)."""
+    """Mirror top-bottom. No randomness (see :class:`HorizontalFlip`).
 
-    axis = 0
+    Params: ``{}``; ``apply`` is :func:`augkit.image.functional.vflip`.
+    """
+
+    def _apply(self, x: Any, params: Params) -> Any:
+        return F.vflip(x)

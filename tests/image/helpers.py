@@ -9,14 +9,17 @@ import torch
 from hypothesis import strategies as st
 from PIL import Image
 
+from augkit import item_rng
 from augkit.image import (
     CenterCrop,
     HorizontalFlip,
+    ImageTargets,
     RandomCrop,
     RandomResizedCrop,
     Rotate,
     VerticalFlip,
 )
+from augkit.image import functional as F
 
 torch.set_num_threads(1)
 
@@ -199,7 +202,7 @@ def expected_hw(op: Any, hw: tuple[int, int], params: dict[str, Any]) -> tuple[i
     if isinstance(op, Rotate):
         if not op.expand:
             return hw
-        return Rotate._map(op, params, hw)[1]
+        return F.rotate_matrix(params["angle"], hw, op.expand)[1]
     if isinstance(op, RandomResizedCrop):
         return op.size
     if isinstance(op, (RandomCrop, CenterCrop)):
@@ -213,3 +216,22 @@ def hw_of(x: Any) -> tuple[int, int]:
     if isinstance(x, np.ndarray):
         return x.shape[0], x.shape[1]
     return int(x.shape[-2]), int(x.shape[-1])
+
+
+def apply_with(
+    spec: ImageTargets,
+    op: Any,
+    item: Any,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> Any:
+    """``op`` on ``item`` read with ``spec``, as a ``Pipeline(targets=spec)`` step runs it.
+
+    The parameters are drawn from ``item_rng(seed)`` unless given, so two
+    specs (say two box formats) can be compared on the same geometry.
+    """
+    value, _, put = spec.split(item)
+    op.validate_input(value)
+    if params is None:
+        params = op.sample_params(value, item_rng(seed))
+    return put(op.apply(value, params))

@@ -31,7 +31,7 @@ from augkit.image import (
     Rotate,
     VerticalFlip,
 )
-from augkit.image.geometry import _rotation_inverse
+from augkit.image.functional import _rotation_inverse
 
 from .helpers import MORE_DTYPES, random_array, seeds, unambiguous_height
 

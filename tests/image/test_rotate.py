@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from augkit import item_rng
-from augkit.image import Rotate
+from augkit.image import ImageTargets, Rotate
 
 from .helpers import (
     MORE_DTYPES,
+    apply_with,
     images,
     np_images,
     random_array,
@@ -142,7 +143,7 @@ def test_mask_and_image_rotate_together(
             "mask": torch.from_numpy(mask),
             "label": "cat",
         }
-    out = op(item, seed=seed)
+    out = apply_with(ImageTargets(passthrough=["label"]), op, item, seed=seed)
     assert out["label"] == "cat"
     img_out = to_numpy(out["image"])
     if as_tensor:

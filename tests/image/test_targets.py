@@ -1,4 +1,8 @@
-"""Boxes and keypoints move with the pixels: render them into a mask, transform both, compare."""
+"""Boxes and keypoints move with the pixels: render them into a mask, transform both, compare.
+
+Box format, min_visibility and the keypoint policy come from the
+ImageTargets the item is read with (``apply_with``), never from the operator.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +18,14 @@ from augkit import Pipeline, item_rng
 from augkit.image import (
     CenterCrop,
     HorizontalFlip,
+    ImageTargets,
     RandomCrop,
     RandomResizedCrop,
     Rotate,
     VerticalFlip,
 )
 
-from .helpers import operators, seeds
+from .helpers import apply_with, operators, seeds
 
 
 @st.composite
@@ -183,11 +188,8 @@ def test_box_formats_agree_with_pascal_voc(scene: Any, fmt: str, op: Any, seed: 
         "coco": [x0, y0, x1 - x0, y1 - y0],
         "yolo": [(x0 + x1) / 2 / W, (y0 + y1) / 2 / H, (x1 - x0) / W, (y1 - y0) / H],
     }[fmt]
-    cfg = op.get_config()
-    cfg["bbox_format"] = fmt
-    other = type(op)(**cfg)
-    pv = op({"image": img, "bboxes": [[x0, y0, x1, y1]]}, seed=seed)
-    ot = other({"image": img, "bboxes": [conv]}, seed=seed)
+    pv = apply_with(ImageTargets(), op, {"image": img, "bboxes": [[x0, y0, x1, y1]]}, seed=seed)
+    ot = apply_with(ImageTargets(bbox_format=fmt), op, {"image": img, "bboxes": [conv]}, seed=seed)
     assert len(pv["bboxes"]) == len(ot["bboxes"])
     if pv["bboxes"]:
         oh, ow = pv["image"].shape[:2]
@@ -203,13 +205,13 @@ def test_min_visibility_drops_boxes_that_are_mostly_cut_off() -> None:
     img = np.zeros((10, 20), np.uint8)
     boxes = [[0, 0, 10, 10, "a"], [8, 0, 18, 10, "b"], [12, 2, 20, 4, "c"]]
     # The crop keeps columns 0..9: box a fully, box b 20%, box c not at all.
-    keep_all = CenterCrop((10, 10))
-    strict = CenterCrop((10, 10), min_visibility=0.5)
+    crop = CenterCrop((10, 10))
+    strict = ImageTargets(min_visibility=0.5)
     item = {"image": img, "bboxes": boxes}
     p = {"top": 0, "left": 0, "height": 10, "width": 10}
-    assert [b[4] for b in keep_all.apply(item, p)["bboxes"]] == ["a", "b"]
-    assert strict.apply(item, p)["bboxes"] == [[0.0, 0.0, 10.0, 10.0, "a"]]
-    assert keep_all.apply(item, p)["bboxes"][1][:4] == [8.0, 0.0, 10.0, 10.0]  # clipped
+    assert [b[4] for b in crop.apply(item, p)["bboxes"]] == ["a", "b"]
+    assert apply_with(strict, crop, item, p)["bboxes"] == [[0.0, 0.0, 10.0, 10.0, "a"]]
+    assert crop.apply(item, p)["bboxes"][1][:4] == [8.0, 0.0, 10.0, 10.0]  # clipped
 
 
 def test_keypoints_leaving_the_image_are_dropped_or_marked() -> None:
@@ -218,10 +220,11 @@ def test_keypoints_leaving_the_image_are_dropped_or_marked() -> None:
     p = {"top": 0, "left": 0, "height": 5, "width": 5}
     dropped = CenterCrop(5).apply({"image": img, "keypoints": kps}, p)
     assert dropped["keypoints"] == [[1.0, 1.0, "in"]] and "keypoints_visible" not in dropped
-    marked = CenterCrop(5, outside_keypoints="mark").apply({"image": img, "keypoints": kps}, p)
+    mark = ImageTargets(keypoints="mark")
+    marked = apply_with(mark, CenterCrop(5), {"image": img, "keypoints": kps}, p)
     assert marked["keypoints"] == kps and marked["keypoints_visible"] == [True, False]
     # A later operator keeps the flag even if the point comes back into view.
-    back = Rotate((180, 180), outside_keypoints="mark", expand=True).apply(marked, {"angle": 180.0})
+    back = apply_with(mark, Rotate((180, 180), expand=True), marked, {"angle": 180.0})
     assert back["keypoints_visible"] == [True, False]
     assert back["keypoints"][0][:2] == [3.0, 3.0]
 
@@ -250,7 +253,10 @@ def test_dict_items_in_a_pipeline_without_key() -> None:
         }
         for i in range(4)
     ]
-    pipe = Pipeline.sequence([Rotate(20), RandomCrop(16), HorizontalFlip()])
+    ops = [Rotate(20), RandomCrop(16), HorizontalFlip()]
+    with pytest.raises(ValueError, match=r"unknown key\(s\) 'id'.*passthrough"):
+        Pipeline.sequence(ops).augment(items[0], seed=5)  # "id" is not declared
+    pipe = Pipeline.sequence(ops, targets=ImageTargets(passthrough=["id"]))
     outs, traces = pipe.augment_batch(items, seed=5, return_traces=True)
     for i, (item, out) in enumerate(zip(items, outs)):
         alone = pipe.augment(item, seed=5, index=i)
@@ -270,24 +276,24 @@ def test_flips_keep_keypoints_an_earlier_step_marked_invisible() -> None:
     # flags, turning 5 keypoints flagged [T, T, F, F, T] into 3 all-True ones.
     img = np.zeros((20, 20), np.uint8)
     kps = [[9.0, 9.0, "a"], [10.0, 8.0, "b"], [0.0, 0.0, "c"], [19.0, 19.0, "d"], [8.0, 11.0, "e"]]
-    rotate = Rotate((40, 40), outside_keypoints="mark")
-    pipe = Pipeline.sequence([rotate, HorizontalFlip()])
+    rotate = Rotate((40, 40))
+    mark = ImageTargets(keypoints="mark")
+    pipe = Pipeline.sequence([rotate, HorizontalFlip()], targets=mark)
     out = pipe({"image": img, "keypoints": kps}, seed=0)
     assert out["keypoints_visible"] == [True, True, False, False, True]
-    rotated = rotate.apply({"image": img, "keypoints": kps}, {"angle": 40.0})
+    rotated = apply_with(mark, rotate, {"image": img, "keypoints": kps}, {"angle": 40.0})
     assert [k[2] for k in out["keypoints"]] == ["a", "b", "c", "d", "e"]
     for flipped, before in zip(out["keypoints"], rotated["keypoints"]):
         assert flipped[:2] == pytest.approx([19.0 - before[0], before[1]])
 
 
 @pytest.mark.parametrize("cls", [HorizontalFlip, VerticalFlip])
-def test_flips_take_the_same_target_parameters_as_every_operator(cls: Any) -> None:
+def test_flips_under_a_mark_policy_flag_their_keypoints(cls: Any) -> None:
     # Regression (issue 9): HorizontalFlip(outside_keypoints="mark") was a TypeError.
-    op = cls(outside_keypoints="mark", min_visibility=0.5, bbox_format="coco")
-    assert op.get_config()["outside_keypoints"] == "mark"
-    assert type(op).from_dict(op.to_dict()).get_config() == op.get_config()
+    # Since issue 10 the policy is declared once, on the pipeline's ImageTargets.
     item = {"image": np.zeros((6, 8)), "keypoints": [[1.0, 2.0]], "bboxes": [[1, 1, 2, 3]]}
-    out = op(item)
+    spec = ImageTargets(keypoints="mark", min_visibility=0.5, bbox_format="coco")
+    out = Pipeline.sequence([cls()], targets=spec)(item, seed=0)
     assert out["keypoints_visible"] == [True] and len(out["bboxes"]) == 1
     assert "keypoints_visible" not in cls()(item)  # "drop" adds no flags of its own
 
@@ -318,10 +324,7 @@ def flagged_items(draw: Any) -> tuple[dict[str, Any], list[bool]]:
 )
 def test_every_operator_carries_keypoint_flags(scene: Any, op: Any, policy: str, seed: int) -> None:
     item, flags = scene
-    cfg = op.get_config()
-    cfg["outside_keypoints"] = policy
-    op = type(op)(**cfg)
-    out = op(item, seed=seed)
+    out = apply_with(ImageTargets(keypoints=policy), op, item, seed=seed)
     ids = [k[2] for k in out["keypoints"]]
     visible = out["keypoints_visible"]
     assert len(visible) == len(ids) and ids == sorted(ids)  # aligned, order kept
@@ -336,33 +339,40 @@ def test_every_operator_carries_keypoint_flags(scene: Any, op: Any, policy: str,
 
 
 @pytest.mark.parametrize(
-    "op",
+    ("op", "spec"),
     [
-        Rotate((30, 30), expand=True),
-        CenterCrop((6, 7), pad_if_needed=True),
-        RandomResizedCrop((9, 5)),
-        HorizontalFlip(bbox_format="coco"),
-        VerticalFlip(outside_keypoints="mark"),
+        (Rotate((30, 30), expand=True), ImageTargets()),
+        (CenterCrop((6, 7), pad_if_needed=True), ImageTargets()),
+        (RandomResizedCrop((9, 5)), ImageTargets()),
+        (HorizontalFlip(), ImageTargets(bbox_format="coco")),
+        (VerticalFlip(), ImageTargets(keypoints="mark")),
     ],
-    ids=lambda o: o.name,
+    ids=lambda o: getattr(o, "name", ""),
 )
-def test_tensor_boxes_and_keypoints_come_back_as_tensors(op: Any) -> None:
+def test_tensor_boxes_and_keypoints_come_back_as_tensors(op: Any, spec: ImageTargets) -> None:
     # Regression (issue 9): torch tensors were refused as boxes ("bboxes must be ...").
     boxes = [[1.0, 2.0, 4.0, 6.0, 7.0], [0.0, 0.0, 9.0, 9.0, 3.0]]
     kps = [[1.0, 2.0, 0.5], [8.0, 8.0, 1.5]]
-    listed = op({"image": np.zeros((10, 10)), "bboxes": boxes, "keypoints": kps}, seed=2)
+    listed = apply_with(
+        spec, op, {"image": np.zeros((10, 10)), "bboxes": boxes, "keypoints": kps}, seed=2
+    )
     item = {
         "image": torch.zeros(3, 10, 10),
         "bboxes": torch.tensor(boxes, dtype=torch.float32),
         "keypoints": torch.tensor(kps, dtype=torch.float64),
         "keypoints_visible": torch.tensor([True, True]),
     }
-    out = op(item, seed=2)
+    out = apply_with(spec, op, item, seed=2)
     assert isinstance(out["bboxes"], torch.Tensor) and out["bboxes"].dtype == torch.float32
     assert isinstance(out["keypoints"], torch.Tensor) and out["keypoints"].dtype == torch.float64
     assert np.allclose(out["bboxes"].numpy(), np.array(listed["bboxes"]), atol=1e-5)
     assert out["keypoints"].tolist() == listed["keypoints"]
-    assert out["keypoints_visible"] == [True] * len(listed["keypoints"])
+    # The flags come back in the container they came in (issue 10).
+    visible = out["keypoints_visible"]
+    assert isinstance(visible, torch.Tensor) and visible.dtype == torch.bool
+    assert visible.tolist() == [True] * len(listed["keypoints"])
     # Integer tensors come back as float64, as integer arrays do.
-    ints = op({"image": item["image"], "bboxes": torch.tensor(boxes).long()}, seed=2)["bboxes"]
+    ints = apply_with(
+        spec, op, {"image": item["image"], "bboxes": torch.tensor(boxes).long()}, seed=2
+    )["bboxes"]
     assert ints.dtype == torch.float64

@@ -17,6 +17,7 @@ from augkit import Pipeline
 from augkit.image import (
     CenterCrop,
     HorizontalFlip,
+    ImageTargets,
     RandomCrop,
     RandomResizedCrop,
     Rotate,
@@ -115,10 +116,11 @@ def test_bad_target_types() -> None:
 
 def test_yolo_and_coco_boxes_are_checked_in_their_own_format() -> None:
     img = np.zeros((10, 10))
+    yolo = Pipeline.sequence([HorizontalFlip()], targets=ImageTargets(bbox_format="yolo"))
     with pytest.raises(ValueError, match=r"\(yolo\) lies outside"):
-        HorizontalFlip(bbox_format="yolo")({"image": img, "bboxes": [[0.9, 0.5, 0.4, 0.2]]})
+        yolo({"image": img, "bboxes": [[0.9, 0.5, 0.4, 0.2]]}, seed=0)
     with pytest.raises(ValueError, match=r"\(coco\) lies outside"):
-        HorizontalFlip(bbox_format="coco")({"image": img, "bboxes": [[5, 5, 6, 1]]})
+        ImageTargets(bbox_format="coco").split({"image": img, "bboxes": [[5, 5, 6, 1]]})
 
 
 def test_marked_keypoints_may_lie_outside() -> None:
@@ -140,9 +142,6 @@ def test_marked_keypoints_may_lie_outside() -> None:
         (lambda: Rotate(fill=[]), ValueError, "fill"),
         (lambda: Rotate(fill=float("nan")), ValueError, "fill"),
         (lambda: Rotate(expand=1), TypeError, "expand"),
-        (lambda: Rotate(bbox_format="xyxy"), ValueError, "bbox_format"),
-        (lambda: Rotate(min_visibility=1.5), ValueError, "min_visibility"),
-        (lambda: Rotate(outside_keypoints="clip"), ValueError, "outside_keypoints"),
         (lambda: Rotate(nan_policy="omit"), ValueError, "nan_policy"),
         (lambda: RandomCrop(0), ValueError, "size"),
         (lambda: RandomCrop((3, 4, 5)), ValueError, "size"),
@@ -153,14 +152,52 @@ def test_marked_keypoints_may_lie_outside() -> None:
         (lambda: RandomResizedCrop(8, scale=(0.0, 1.0)), ValueError, "scale"),
         (lambda: RandomResizedCrop(8, ratio=(2.0, 1.0)), ValueError, "ratio"),
         (lambda: RandomResizedCrop(8, interpolation="lanczos"), ValueError, "interpolation"),
-        (lambda: HorizontalFlip(bbox_format="voc"), ValueError, "bbox_format"),
-        (lambda: VerticalFlip(outside_keypoints="clip"), ValueError, "outside_keypoints"),
-        (lambda: HorizontalFlip(min_visibility=-0.1), ValueError, "min_visibility"),
+        (lambda: Rotate(interp="nearest"), TypeError, "unexpected keyword argument 'interp'"),
+        (lambda: ImageTargets(bbox_format="xyxy"), ValueError, "bbox_format must be one of"),
+        (lambda: ImageTargets(bbox_format="voc"), ValueError, "'pascal_voc', 'coco', 'yolo'"),
+        (lambda: ImageTargets(min_visibility=1.5), ValueError, r"min_visibility must be in \[0"),
+        (lambda: ImageTargets(min_visibility=-0.1), ValueError, "min_visibility"),
+        (lambda: ImageTargets(min_area=-1), ValueError, "min_area"),
+        (lambda: ImageTargets(min_area=float("inf")), ValueError, "min_area"),
+        (
+            lambda: ImageTargets(keypoints="clip"),
+            ValueError,
+            "keypoints must be one of 'drop', 'mark'",
+        ),
+        (lambda: ImageTargets(label_fields=3), TypeError, "label_fields must be a list"),
+        (lambda: ImageTargets(label_fields=["bboxes"]), ValueError, "label_fields may not name"),
+        (lambda: ImageTargets(masks=["a", "a"]), ValueError, "more than once"),
+        (lambda: ImageTargets(masks=["d"], passthrough=["d"]), ValueError, "both masks and"),
+        (lambda: ImageTargets("coco", "yolo"), TypeError, "positional"),
     ],
 )
 def test_bad_parameters_are_rejected(make: Any, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         make()
+
+
+@pytest.mark.parametrize("op", ALL, ids=lambda o: o.name)
+@pytest.mark.parametrize(
+    ("moved", "value", "declared"),
+    [
+        ("bbox_format", "coco", "bbox_format='coco'"),
+        ("min_visibility", 0.3, "min_visibility=0.3"),
+        ("outside_keypoints", "mark", "keypoints='mark'"),
+    ],
+)
+def test_target_parameters_moved_to_the_pipeline(
+    op: Any, moved: str, value: Any, declared: str
+) -> None:
+    # Issue 10: box format, min_visibility and the keypoint policy are declared once,
+    # on the pipeline; an operator that is given one says where it went.
+    config = {k: v for k, v in op.get_config().items() if k != "size"}
+    size = op.get_config().get("size")
+    args = () if size is None else (size,)
+    with pytest.raises(TypeError) as err:
+        type(op)(*args, **config, **{moved: value})
+    message = str(err.value)
+    assert "declare targets once: Pipeline(..., targets=ImageTargets(" in message
+    assert declared in message and type(op).__name__ in message
 
 
 def test_fill_must_match_the_channels() -> None:
