@@ -5,10 +5,15 @@ when a local model directory is given (``--marian-dir`` / ``AUGKIT_MARIAN_DIR``
 for back-translation, ``--mlm-dir`` / ``AUGKIT_MLM_DIR`` for masked-LM
 insertion); otherwise the demo says they were skipped and why. The hub is
 never contacted: ``HF_HUB_OFFLINE`` is set for the process.
+
+The text part runs :func:`augkit.corpus.augment_corpus` over the sample, as
+``augkit augment`` would, and prints how many variants came out unchanged
+(``--distinct`` redraws them).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from collections.abc import Sequence
@@ -18,14 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from ._jsonl import dumps_line, load_jsonl
-from .base import BaseAugmenter
-from .errors import AugkitError
-from .pipeline import Pipeline
-from .protocol import Params
-from .trace import Trace
+from .._jsonl import dumps_line, load_jsonl
+from ..base import BaseAugmenter
+from ..errors import AugkitError
+from ..pipeline import Pipeline
+from ..protocol import Params
+from ..trace import Trace
+from ._common import non_negative
 
-__all__ = ["markov_pipeline", "run_demo"]
+__all__ = ["add_parser", "markov_pipeline", "run", "run_demo"]
 
 N_VARIANTS = 2
 N_IMAGE_SAMPLES = 5
@@ -45,11 +51,16 @@ def _short(value: Any, limit: int = 70) -> str:
 
 
 def format_trace(trace: Trace | dict[str, Any]) -> str:
-    """``op(params) -> op(params)``, or ``(unchanged)`` for an empty path."""
+    """``op(params) -> op(params)``, or ``(unchanged)`` for an empty path.
+
+    A path whose operators changed nothing (shuffling the sentences of a
+    one-sentence text) says so.
+    """
     t = trace if isinstance(trace, Trace) else Trace.from_dict(trace)
     if not t.steps:
         return "(unchanged: the chain stopped at once)"
-    return " -> ".join(f"{s.op}{_short(s.params)}" for s in t.steps)
+    path = " -> ".join(f"{s.op}{_short(s.params)}" for s in t.steps)
+    return path + "  (unchanged: no step changed it)" if t.changed is False else path
 
 
 def _say(line: str = "") -> None:
@@ -73,7 +84,7 @@ def _text_ops(
     ops: list[Any] = []
     skipped: list[str] = []
     try:
-        from .text import ChunkRecombination, RandomInsertion, Synonyms, Vocabulary
+        from ..text import ChunkRecombination, RandomInsertion, Synonyms, Vocabulary
 
         ops.append(ChunkRecombination(unit="sentence", mode="shuffle"))
         vocab = Vocabulary.from_corpus(texts, min_count=2, stopwords="english")
@@ -93,7 +104,7 @@ def _text_ops(
             skipped.append(f"BackTranslation: no model directory {', '.join(missing)}")
         else:
             try:
-                from .text import BackTranslation
+                from ..text import BackTranslation
 
                 ops.append(
                     BackTranslation("en", pivot, forward_model=str(fwd), backward_model=str(bwd))
@@ -110,7 +121,7 @@ def _text_ops(
             skipped.append(f"RandomInsertion(MaskedLM): no model directory {mlm_dir}")
         else:
             try:
-                from .text import MaskedLM, RandomInsertion
+                from ..text import MaskedLM, RandomInsertion
 
                 ops.append(RandomInsertion(MaskedLM(mlm_dir), rate=0.1))
             except (ImportError, AttributeError, TypeError, ValueError) as exc:
@@ -123,8 +134,10 @@ def _text_ops(
     return ops, skipped
 
 
-def _demo_texts(out: Path, seed: int, ops: list[Any], originals: list[dict[str, Any]]) -> None:
-    from .corpus import augment_corpus
+def _demo_texts(
+    out: Path, seed: int, ops: list[Any], originals: list[dict[str, Any]], distinct: bool
+) -> None:
+    from ..corpus import augment_corpus
 
     pipe = markov_pipeline(ops)
     _say("== Text pipeline ==")
@@ -132,13 +145,14 @@ def _demo_texts(out: Path, seed: int, ops: list[Any], originals: list[dict[str, 
     _say()
     target = out / "texts.jsonl"
     with resources.as_file(_SAMPLE_TEXTS) as src:
-        augment_corpus(
+        summary = augment_corpus(
             src,
             target,
             pipe,
             label_field="label",
             n=N_VARIANTS,
             seed=seed,
+            distinct=distinct,
             batch_size=8,
             overwrite=True,
             restart=True,
@@ -157,9 +171,17 @@ def _demo_texts(out: Path, seed: int, ops: list[Any], originals: list[dict[str, 
         f"wrote {len(records)} records ({N_VARIANTS} variants of {len(originals)} texts, with "
         f"traces) to {target}"
     )
+    share = 100 * summary.unchanged / max(summary.variants, 1)
+    line = f"unchanged: {summary.unchanged} of {summary.variants} variants ({share:.1f} %)"
+    if distinct:
+        line += f"; {summary.not_distinct} could not be made distinct"
+    else:
+        line += "; augkit demo --distinct redraws them"
+    _say(line)
+    flag = " --distinct" if distinct else ""
     _say(
         "  the same as: augkit augment <sample_texts.jsonl> -o texts.jsonl --config <this chain> "
-        f"--label-field label --n {N_VARIANTS} --seed {seed}"
+        f"--label-field label --n {N_VARIANTS} --seed {seed}{flag}"
     )
 
 
@@ -181,8 +203,8 @@ class _Fixed(BaseAugmenter):
 def _demo_image(out: Path, seed: int) -> None:
     _say("== Image pipeline ==")
     try:
-        from .image import HorizontalFlip, RandomResizedCrop, Rotate, VerticalFlip
-        from .image.preview import load_sample, save_preview_grid
+        from ..image import HorizontalFlip, RandomResizedCrop, Rotate, VerticalFlip
+        from ..image.preview import load_sample, save_preview_grid
 
         item = load_sample()
         h, w = item["image"].shape[:2]
@@ -226,6 +248,38 @@ def _demo_image(out: Path, seed: int) -> None:
 # --------------------------------------------------------------------------- entry
 
 
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    demo = sub.add_parser("demo", help="augment bundled sample texts and an image")
+    demo.add_argument("--out", default="out/demo", help="directory for results (out/demo)")
+    demo.add_argument("--seed", type=non_negative, default=0)
+    demo.add_argument(
+        "--distinct",
+        action="store_true",
+        help="redraw text variants equal to their input or an earlier variant",
+    )
+    demo.add_argument(
+        "--marian-dir",
+        help="directory with local MarianMT models opus-mt-en-PIVOT and opus-mt-PIVOT-en "
+        "(enables back-translation; env AUGKIT_MARIAN_DIR)",
+    )
+    demo.add_argument("--pivot", default="de", help="pivot language for back-translation (de)")
+    demo.add_argument(
+        "--mlm-dir", help="local masked-LM model directory (enables MaskedLM; env AUGKIT_MLM_DIR)"
+    )
+    demo.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_demo(
+        out=Path(args.out),
+        seed=args.seed,
+        marian_dir=args.marian_dir,
+        mlm_dir=args.mlm_dir,
+        pivot=args.pivot,
+        distinct=args.distinct,
+    )
+
+
 def run_demo(
     out: Path,
     *,
@@ -233,6 +287,7 @@ def run_demo(
     marian_dir: str | None = None,
     mlm_dir: str | None = None,
     pivot: str = "de",
+    distinct: bool = False,
 ) -> int:
     """Run the demo, writing under ``out``; returns the exit code."""
     # Never reach for the hub: models come from local directories only.
@@ -254,7 +309,7 @@ def run_demo(
         _say(f"skipped: {line}")
     _say()
     if ops:
-        _demo_texts(out, seed, ops, samples)
+        _demo_texts(out, seed, ops, samples, distinct)
     else:
         _say("skipped: the text demo (no text operator could be set up)")
     _say()

@@ -88,11 +88,15 @@ def test_jsonl_records_follow_the_seeding_rule_and_replay(work: Path) -> None:
     p = pipe()
     for r in out:
         i, v = r["source_index"], r["variant"]
-        assert set(r) == {"source_index", "variant", "text", "label", "trace"}
-        assert r["label"] == i % 2
-        expected, trace = p.augment(rows[i]["text"], seed=5, epoch=v, index=i, return_trace=True)
-        assert r["text"] == expected
-        assert r["trace"] == trace.to_dict()
+        # The input record, its text augmented, between provenance and trace.
+        assert list(r) == ["source_index", "variant", "text", "label", "other", "trace"]
+        assert (r["label"], r["other"]) == (i % 2, "x")
+        # Variant v is the variant coordinate of the record: (seed, epoch 0, index i, variant v).
+        expected, traces = p.augment(rows[i], seed=5, epoch=0, index=i, n=3, return_trace=True)
+        assert {k: r[k] for k in rows[i]} == expected[v]
+        assert r["trace"] == traces[v].to_dict()
+        assert (r["trace"]["epoch"], r["trace"].get("variant", 0)) == (0, v)
+        assert r["text"] == p.augment(rows[i]["text"], seed=5, index=i, n=3)[v]
         assert p.replay(rows[i]["text"], r["trace"]) == r["text"]
     assert len({r["text"] for r in out}) > 7  # the variants are not all the same
     assert no_outputs(work, "out.jsonl") is False
@@ -137,14 +141,16 @@ def test_csv_tsv_and_text_inputs(work: Path) -> None:
         out = read_jsonl(work / f"{fmt}.jsonl")
         assert len(out) == 8
         for r in out:
-            i = r["source_index"]
-            assert r["y"] == rows[i]["y"]
-            assert r["body"] == pipe().augment(rows[i]["body"], seed=0, epoch=r["variant"], index=i)
+            i, v = r["source_index"], r["variant"]
+            # Rows are records of strings: every column passes through.
+            assert (r["id"], r["y"]) == (rows[i]["id"], rows[i]["y"])
+            assert r["body"] == pipe().augment(rows[i]["body"], seed=0, index=i, n=2)[v]
     # Plain text: one item per line, blank lines skipped but counted in the index.
     (work / "in.txt").write_text("first line\n\nthird line\n", encoding="utf-8")
     assert augment(work, work / "in.txt", "txt.jsonl", "--n", "1") == 0
     out = read_jsonl(work / "txt.jsonl")
     assert [r["source_index"] for r in out] == [0, 2]
+    assert [list(r) for r in out] == [["source_index", "variant", "text", "trace"]] * 2
     assert out[1]["text"] == pipe().augment("third line", seed=0, epoch=0, index=2)
 
 
@@ -336,9 +342,9 @@ class Crash(BaseException):
 
 def crash_after_progress_writes(monkeypatch: pytest.MonkeyPatch, k: int) -> None:
     """Die on the k-th progress update: the batch is in OUTPUT.partial, not yet recorded."""
-    import augkit.corpus as corpus
+    from augkit.corpus import journal
 
-    real = corpus._write_json_atomic
+    real = journal.write_json_atomic
     calls = {"n": 0}
 
     def write(path: Path, data: dict[str, Any]) -> None:
@@ -347,7 +353,7 @@ def crash_after_progress_writes(monkeypatch: pytest.MonkeyPatch, k: int) -> None
             raise Crash
         real(path, data)
 
-    monkeypatch.setattr(corpus, "_write_json_atomic", write)
+    monkeypatch.setattr(journal, "write_json_atomic", write)
 
 
 def test_resume_drops_unrecorded_records_and_a_torn_line(
@@ -415,7 +421,7 @@ def test_partial_without_progress_and_corrupt_progress(
 
 
 def test_crash_while_tidying_up_a_finished_run(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import augkit.corpus as corpus
+    from augkit.corpus import journal
 
     inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(4)])
     out, partial, progress = paths_for(work / "out.jsonl")
@@ -427,7 +433,7 @@ def test_crash_while_tidying_up_a_finished_run(work: Path, monkeypatch: pytest.M
         real_replace(a, b)
 
     with monkeypatch.context() as m:
-        m.setattr(corpus.os, "replace", replace)
+        m.setattr(journal.os, "replace", replace)
         with pytest.raises(Crash):
             augment(work, inp, "out.jsonl", "--n", "1")
     assert json.loads(progress.read_text())["complete"] and partial.exists() and not out.exists()
@@ -676,3 +682,345 @@ def test_describe_into_a_closed_pipe_exits_quietly(work: Path) -> None:
     err = proc.stderr.decode()
     assert proc.returncode == 141, err
     assert err == "", err
+
+
+# ----------------------------------------------------------------- issue 10: records kept whole
+
+
+def test_every_field_passes_through(work: Path) -> None:
+    rows = [
+        {
+            "id": f"r{i}",
+            "text": t,
+            "rating": i + 0.5,
+            "votes": i,
+            "verified": i % 2 == 0,
+            "note": None,
+            "meta": {"source": "shop", "tags": ["a", i], "nested": {"k": [1.5, None]}},
+        }
+        for i, t in enumerate(texts(4))
+    ]
+    inp = write_jsonl(work / "in.jsonl", rows)
+    assert augment(work, inp, "out.jsonl", "--n", "2", "--keep-original") == 0
+    out = read_jsonl(work / "out.jsonl")
+    assert len(out) == 12
+    for r in out:
+        src = rows[r["source_index"]]
+        assert list(r) == ["source_index", "variant", *src, "trace"]
+        assert {
+            k: v for k, v in r.items() if k not in ("source_index", "variant", "trace", "text")
+        } == {k: v for k, v in src.items() if k != "text"}
+        if r["variant"] is None:
+            assert r["text"] == src["text"] and r["trace"] is None
+    # The Python API says the same, and the record went through the pipeline's lens whole.
+    p = pipe()
+    r = out[2]
+    assert {k: r[k] for k in rows[0]} == p.augment(rows[0], seed=0, index=0, n=2)[1]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("--label-field", "a", "--label-field", "b"),
+        ("--label-field", "a,b"),
+        ("--label-field", " a, b "),
+    ],
+    ids=["repeated", "comma-separated", "spaces"],
+)
+def test_several_label_fields_are_the_label(
+    work: Path, capsys: pytest.CaptureFixture[str], options: tuple[str, ...]
+) -> None:
+    (work / "cfg.yaml").write_text(
+        "operators: [{type: test_label_echo}]\nchain: {start: [1.0], transitions: [[0.0]]}\n"
+    )
+    rows = [{"text": f"item {i}", "a": f"x{i}", "b": i, "c": "kept"} for i in range(3)]
+    inp = write_jsonl(work / "in.jsonl", rows)
+    imp = ("--import", "tests.integration._ops", "--n", "1")
+    assert augment(work, inp, "out.jsonl", *imp, *options) == 0
+    out = read_jsonl(work / "out.jsonl")
+    # Both fields are the label (a tuple of their values, JSON: a list), and both are kept.
+    assert [r["text"] for r in out] == [f'item {i} ["x{i}", {i}]' for i in range(3)]
+    assert all((r["a"], r["b"], r["c"]) == (f"x{i}", i, "kept") for i, r in enumerate(out))
+    # Every spelling is the same run: the other spellings find the output complete.
+    for other in (("--label-field", "a", "--label-field", "b"), ("--label-field", "a,b")):
+        capsys.readouterr()
+        assert run(*augment_args(work, inp, "out.jsonl"), *imp, *other) == 0
+        assert "is already complete" in capsys.readouterr().err
+    # Each label field must be there: a record without b is a bad record that names it.
+    write_jsonl(inp, [*rows, {"text": "no b", "a": "x"}])
+    code = augment(work, inp, "out2.jsonl", *imp, *options)
+    assert_user_error(capsys, code, "line 4: no label field 'b'")
+    assert no_outputs(work, "out2.jsonl")
+
+
+def augment_args(work: Path, inp: Path, out: str) -> tuple[str | Path, ...]:
+    """``augment`` without --quiet, so that its messages can be read."""
+    return ("augment", inp, "-o", work / out, "-c", work / "cfg.yaml", "--import", "tests.ops")
+
+
+def test_the_config_label_is_the_default_label(work: Path) -> None:
+    (work / "cfg.yaml").write_text(
+        "label: stars\noperators: [{type: test_label_echo}]\n"
+        "chain: {start: [1.0], transitions: [[0.0]]}\n"
+    )
+    inp = write_jsonl(work / "in.jsonl", [{"text": "fine", "stars": 4}])
+    assert augment(work, inp, "out.jsonl", "--import", "tests.integration._ops", "--n", "1") == 0
+    assert read_jsonl(work / "out.jsonl")[0]["text"] == "fine 4"
+
+
+def test_drop_field(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [
+        {"text": t, "label": 1, "email": "a@b.c", "raw": float("nan"), "id": i}
+        for i, t in enumerate(texts(3))
+    ]
+    inp = write_jsonl(work / "in.jsonl", [json.dumps(r) for r in rows])  # NaN, as Python writes it
+    # A NaN is not JSON: the record cannot be written as it is ...
+    code = augment(work, inp, "out.jsonl", "--n", "1")
+    assert_user_error(capsys, code, "line 1: field 'raw' is NaN", "--drop-field")
+    # ... unless that field is dropped.
+    for options in (
+        ("--drop-field", "email", "--drop-field", "raw"),
+        ("--drop-field", "email,raw"),
+    ):
+        assert augment(work, inp, "out.jsonl", "--n", "1", "--overwrite", *options) == 0
+        out = read_jsonl(work / "out.jsonl")
+        assert [list(r) for r in out] == [
+            ["source_index", "variant", "text", "label", "id", "trace"]
+        ] * 3
+    # The augmented field and the label fields cannot be dropped; a name no record has is said.
+    code = augment(work, inp, "x.jsonl", "--drop-field", "text")
+    assert_user_error(capsys, code, "--drop-field text", "the field to augment")
+    code = augment(work, inp, "x.jsonl", "--label-field", "label", "--drop-field", "raw,label")
+    assert_user_error(capsys, code, "--drop-field label", "--label-field")
+    assert no_outputs(work, "x.jsonl")
+    capsys.readouterr()
+    options = ("--n", "1", "--drop-field", "raw,emial")
+    assert run(*augment_args(work, inp, "y.jsonl"), *options) == 0
+    assert "--drop-field emial: no record has this field" in capsys.readouterr().err
+    assert "email" in read_jsonl(work / "y.jsonl")[0]
+    (work / "in.txt").write_text("a line\n")
+    code = augment(work, work / "in.txt", "t.jsonl", "--drop-field", "x")
+    assert_user_error(capsys, code, "plain-text", "--drop-field")
+
+
+@pytest.mark.parametrize("name", ["source_index", "variant", "trace"])
+def test_reserved_field_names(work: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    rows = [{"text": t, name: "mine"} for t in texts(2)]
+    inp = write_jsonl(work / "in.jsonl", rows)
+    code = augment(work, inp, "out.jsonl", "--n", "1", "--skip-bad")  # not a record to skip
+    assert_user_error(
+        capsys, code, f"line 1: the record has a field {name!r}", f"--drop-field {name}"
+    )
+    assert no_outputs(work)
+    assert augment(work, inp, "out.jsonl", "--n", "1", "--drop-field", name) == 0
+    out = read_jsonl(work / "out.jsonl")
+    assert [(r["source_index"], r["variant"], type(r["trace"])) for r in out] == [
+        (0, 0, dict),
+        (1, 0, dict),
+    ]
+    # A CSV column of that name is found in the header.
+    (work / "in.csv").write_text(f"text,{name}\nhello,1\n", encoding="utf-8")
+    code = augment(work, work / "in.csv", "csv.jsonl", "--n", "1")
+    assert_user_error(capsys, code, f"has a column {name!r}", f"--drop-field {name}")
+    assert augment(work, work / "in.csv", "csv.jsonl", "--n", "1", "--drop-field", name) == 0
+    # As the augmented or the label field it is refused at once.
+    assert_user_error(capsys, augment(work, inp, "o.jsonl", "--label-field", name), "reserved")
+
+
+# ----------------------------------------------------------------- issue 10: distinct variants
+
+DISTINCT_CONFIG = """\
+operators:
+  - type: test_append_token
+    params: {tokens: [t00, t01, t02, t03, t04, t05, t06, t07, t08, t09, t10, t11]}
+chain: {start: [0.5], transitions: [[0.0]]}
+"""
+
+
+def summary_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith("augkit: wrote ")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_distinct_redraws_unchanged_and_repeated_variants(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Half of the variants are left alone by this chain; --distinct redraws them all."""
+    (work / "cfg.yaml").write_text(DISTINCT_CONFIG)
+    rows = [{"text": t, "id": i} for i, t in enumerate(texts(20))]
+    inp = write_jsonl(work / "in.jsonl", rows)
+    cmd = (*augment_args(work, inp, "plain.jsonl"), "--n", "3")
+    capsys.readouterr()
+    assert run(*cmd) == 0
+    plain = read_jsonl(work / "plain.jsonl")
+    unchanged = [r for r in plain if r["text"] == rows[r["source_index"]]["text"]]
+    assert unchanged and all(r["trace"]["changed"] is False for r in unchanged)
+    assert sum(r["trace"]["changed"] is False for r in plain) == len(unchanged)
+    share = 100 * len(unchanged) / 60
+    line = summary_line(capsys.readouterr().err)
+    assert line.endswith(f"; {len(unchanged)} of 60 variants unchanged ({share:.1f} %)"), line
+    assert "made distinct" not in line and all("distinct" not in r["trace"] for r in plain)
+
+    cmd = (
+        *augment_args(work, inp, "distinct.jsonl"),
+        "--n",
+        "3",
+        "--distinct",
+        "--max-tries",
+        "40",
+    )
+    assert run(*cmd) == 0
+    line = summary_line(capsys.readouterr().err)
+    assert line.endswith("; 0 of 60 variants unchanged (0.0 %), 0 could not be made distinct"), line
+    out = read_jsonl(work / "distinct.jsonl")
+    assert len(out) == 60
+    p = Pipeline.from_yaml(DISTINCT_CONFIG)
+    for i, row in enumerate(rows):
+        mine = out[3 * i : 3 * i + 3]
+        assert len({row["text"], *(r["text"] for r in mine)}) == 4  # input and 3 distinct variants
+        assert all(r["trace"]["distinct"] is True and r["trace"]["changed"] for r in mine)
+        assert all(r["id"] == i for r in mine)
+        expected, traces = p.augment(
+            row, seed=0, epoch=0, index=i, n=3, distinct=True, max_tries=40, return_trace=True
+        )
+        assert [{k: r[k] for k in row} for r in mine] == expected
+        assert [r["trace"] for r in mine] == [t.to_dict() for t in traces]
+    assert any(r["trace"].get("attempt", 0) > 0 for r in out)  # some were redrawn
+    # The Python API counts the same.
+    summary = augment_corpus(inp, work / "api.jsonl", p, n=3, distinct=True, max_tries=40)
+    assert (summary.variants, summary.unchanged, summary.not_distinct) == (60, 0, 0)
+    summary = augment_corpus(inp, work / "api2.jsonl", p, n=3)
+    assert (summary.variants, summary.unchanged, summary.not_distinct) == (60, len(unchanged), 0)
+
+
+def test_distinct_flags_what_cannot_be_made_distinct(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A one-word text cannot be shuffled: its variants stay, flagged, never dropped."""
+    pytest.importorskip("augkit.text.chunks")
+    (work / "cfg.yaml").write_text(
+        "operators: [{type: chunk_recombination, params: {unit: sentence, mode: shuffle}}]\n"
+        "chain: {start: [1.0], transitions: [[0.0]]}\n"
+    )
+    rows = [
+        {"text": "One. Two. Three. Four. Five."},
+        {"text": "Word"},
+        {"text": "Red. Green. Blue. Yellow. White."},
+    ]
+    inp = write_jsonl(work / "in.jsonl", rows)
+    capsys.readouterr()
+    cmd = (*augment_args(work, inp, "out.jsonl"), "--n", "3", "--distinct", "--max-tries", "30")
+    assert run(*cmd) == 0
+    line = summary_line(capsys.readouterr().err)
+    assert line.endswith("; 3 of 9 variants unchanged (33.3 %), 3 could not be made distinct"), line
+    out = read_jsonl(work / "out.jsonl")
+    assert [r["source_index"] for r in out] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    for r in out:
+        t = r["trace"]
+        if r["source_index"] == 1:
+            assert r["text"] == "Word"
+            assert (t["changed"], t["distinct"], t["attempt"]) == (False, False, 29)
+        else:
+            assert t["changed"] is True and t["distinct"] is True
+    for i in (0, 2):
+        assert len({rows[i]["text"], *(r["text"] for r in out if r["source_index"] == i)}) == 4
+
+
+def test_distinct_and_max_tries_are_part_of_the_run(
+    work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (work / "cfg.yaml").write_text(DISTINCT_CONFIG)
+    inp = write_jsonl(work / "in.jsonl", [{"text": t, "y": 1, "z": 2} for t in texts(9)])
+    with monkeypatch.context() as m:
+        crash_after_progress_writes(m, 3)
+        with pytest.raises(Crash):
+            augment(work, inp, "out.jsonl", "--n", "2", "--batch-size", "2")
+    kept = paths_for(work / "out.jsonl")[1].read_bytes()
+    code = augment(work, inp, "out.jsonl", "--n", "2", "--distinct")
+    assert_user_error(capsys, code, "different settings", "--distinct: false then, true now")
+    code = augment(work, inp, "out.jsonl", "--n", "2", "--label-field", "y")
+    assert_user_error(capsys, code, '--label-field: [] then, ["y"] now')
+    code = augment(work, inp, "out.jsonl", "--n", "2", "--drop-field", "z")
+    assert_user_error(capsys, code, '--drop-field: [] then, ["z"] now')
+    # Without --distinct, --max-tries changes nothing: the run resumes.
+    assert augment(work, inp, "out.jsonl", "--n", "2", "--max-tries", "9") == 0
+    assert paths_for(work / "out.jsonl")[0].read_bytes().startswith(kept)
+    assert augment(work, inp, "d.jsonl", "--n", "2", "--distinct") == 0
+    code = augment(work, inp, "d.jsonl", "--n", "2", "--distinct", "--max-tries", "9")
+    assert_user_error(capsys, code, "already exists", "--max-tries: 4 then, 9 now")
+    with pytest.raises(SystemExit):
+        augment(work, inp, "d.jsonl", "--max-tries", "0")
+    assert "expected an integer >= 1, got 0" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- issue 10: replay
+
+
+def test_replay_reads_records_written_by_augkit_0_1(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """augkit 0.1 wrote variant v with epoch=v, traces without variant or "changed"."""
+    rows = [{"text": t, "label": i % 2} for i, t in enumerate(texts(4))]
+    inp = write_jsonl(work / "in.jsonl", rows)
+    p = pipe()
+    old = []
+    for i, row in enumerate(rows):
+        old.append(
+            {
+                "source_index": i,
+                "variant": None,
+                "text": row["text"],
+                "label": row["label"],
+                "trace": None,
+            }
+        )
+        for v in range(3):
+            text, trace = p.augment(row["text"], seed=0, epoch=v, index=i, return_trace=True)
+            t = trace.to_dict()
+            t.pop("changed")
+            for s in t["steps"]:
+                s.pop("changed")
+            assert set(t) == {"seed", "epoch", "index", "steps"} and t["epoch"] == v
+            old.append(
+                {"source_index": i, "variant": v, "text": text, "label": row["label"], "trace": t}
+            )
+    write_jsonl(work / "old.jsonl", old)
+    capsys.readouterr()
+    base = (
+        "replay",
+        work / "old.jsonl",
+        "--input",
+        inp,
+        "-c",
+        work / "cfg.yaml",
+        "--import",
+        "tests.ops",
+    )
+    assert run(*base) == 0
+    assert "replayed 16 record(s): all match" in capsys.readouterr().out
+    # And a 0.1 record that was changed since is still found out.
+    old[2]["text"] += "!"
+    write_jsonl(work / "old.jsonl", old)
+    assert run(*base) == 1
+    assert "line 3" in (o := capsys.readouterr().out) and "MISMATCH" in o
+
+
+def test_replay_gives_label_aware_operators_the_label(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (work / "cfg.yaml").write_text(
+        "operators: [{type: test_label_echo}]\nchain: {start: [1.0], transitions: [[0.0]]}\n"
+    )
+    rows = [{"body": f"item {i}", "a": i, "b": "x"} for i in range(3)]
+    inp = write_jsonl(work / "in.jsonl", rows)
+    imp = ("--import", "tests.integration._ops")
+    opts = ("--field", "body", "--label-field", "a,b")
+    assert augment(work, inp, "out.jsonl", *imp, "--n", "2", *opts) == 0
+    capsys.readouterr()
+    base = ("replay", work / "out.jsonl", "--input", inp, "-c", work / "cfg.yaml", *imp)
+    assert run(*base, *opts) == 0
+    assert "replayed 6 record(s): all match" in capsys.readouterr().out
+    # Without the label fields the operator has no label to replay with: a clear error.
+    code = run(*base, "--field", "body")
+    assert_user_error(capsys, code, "cannot replay this trace", "needs the item's label")

@@ -105,7 +105,7 @@ def test_demo_uses_local_models_when_given(
 def test_demo_reports_a_missing_model_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from augkit._cli_demo import _text_ops
+    from augkit.cli.demo import _text_ops
 
     monkeypatch.delenv("AUGKIT_MLM_DIR", raising=False)
     texts = [r["text"] for r in sample_rows()]
@@ -154,7 +154,6 @@ def test_example_configs_load_and_describe(
 def test_text_example_augments_the_sample(tmp_path: Path) -> None:
     pytest.importorskip("augkit.text.chunks")
     from augkit.cli import load_pipeline
-    from augkit.corpus import text_pipeline
 
     src = tmp_path / "reviews.jsonl"
     shutil.copy(resources.files("augkit") / "data" / "sample_texts.jsonl", src)
@@ -162,15 +161,40 @@ def test_text_example_augments_the_sample(tmp_path: Path) -> None:
     out = tmp_path / "aug.jsonl"
     args = ["augment", str(src), "-o", str(out), "-c", str(config), "--n", "2", "--quiet"]
     assert main([*args, "--label-field", "label"]) == 0
-    pipe = text_pipeline(load_pipeline(config))  # the config's key is "text"
+    pipe = load_pipeline(config)  # its key is "text": records and plain texts alike
     rows = sample_rows()
     for line in out.read_text().splitlines():
         rec = json.loads(line)
-        text = rows[rec["source_index"]]["text"]
-        assert rec["text"] == pipe.augment(
-            text, seed=0, epoch=rec["variant"], index=rec["source_index"]
-        )
-        assert pipe.replay(text, rec["trace"]) == rec["text"]
+        i, v = rec["source_index"], rec["variant"]
+        assert rec["text"] == pipe.augment(rows[i]["text"], seed=0, index=i, n=2)[v]
+        assert {k: rec[k] for k in rows[i]} == pipe.augment(rows[i], seed=0, index=i, n=2)[v]
+        assert pipe.replay(rows[i]["text"], rec["trace"]) == rec["text"]
+
+
+@pytest.mark.slow
+def test_demo_counts_unchanged_variants_and_distinct_redraws_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("augkit.text.chunks")
+    monkeypatch.delenv("AUGKIT_MARIAN_DIR", raising=False)
+    monkeypatch.delenv("AUGKIT_MLM_DIR", raising=False)
+    shares = {}
+    for flag in ([], ["--distinct"]):
+        out = tmp_path / ("distinct" if flag else "plain")
+        assert main(["demo", "--out", str(out), *flag]) == 0
+        printed = capsys.readouterr().out
+        records = [json.loads(line) for line in (out / "texts.jsonl").read_text().splitlines()]
+        unchanged = sum(r["trace"]["changed"] is False for r in records)
+        not_distinct = sum(r["trace"].get("distinct") is False for r in records)
+        share = 100 * unchanged / len(records)
+        line = f"unchanged: {unchanged} of {len(records)} variants ({share:.1f} %)"
+        assert line in printed, printed
+        if flag:
+            assert f"; {not_distinct} could not be made distinct" in printed
+            assert "--distinct" in printed.split("the same as: ")[1].splitlines()[0]
+        shares[bool(flag)] = unchanged
+    assert shares[False] > 0  # the bundled sample has one-sentence texts and short chains
+    assert shares[True] < shares[False]
 
 
 # ----------------------------------------------------------------- commands shown in the docs
