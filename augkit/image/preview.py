@@ -45,7 +45,8 @@ def load_sample() -> dict[str, Any]:
     ``image`` is a 120x160x3 uint8 synthetic scene (a sun, a house, a tree),
     ``mask`` its HxW uint8 label map (0 background, 1 sun, 2 house, 3 tree),
     ``bboxes`` pascal_voc boxes ``[x_min, y_min, x_max, y_max, label]`` and
-    ``keypoints`` ``[x, y, name]`` in pixel indices.
+    ``keypoints`` ``[x, y, name]`` in pixel indices. The files are made by
+    docs/scripts/make_sample_image.py (in the source tree, not the package).
     """
     from PIL import Image
 

@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 from augkit.image import CenterCrop, HorizontalFlip, Rotate
-from augkit.image._sample import make_sample
 from augkit.image.preview import _PALETTE, load_sample, render_item, save_preview_grid
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "docs" / "scripts" / "make_image_grid.py"
+SAMPLE_SCRIPT = ROOT / "docs" / "scripts" / "make_sample_image.py"
 
 
 def test_sample_loads_and_is_consistent() -> None:
@@ -38,11 +38,29 @@ def test_sample_loads_and_is_consistent() -> None:
 
 
 def test_bundled_files_match_their_generator() -> None:
-    img, mask, ann = make_sample()
+    # The generator is test data, not package code (issue 10): docs/scripts.
+    img, mask, ann = runpy.run_path(str(SAMPLE_SCRIPT))["make_sample"]()
     item = load_sample()
     assert np.array_equal(item["image"], img) and np.array_equal(item["mask"], mask)
     data = json.loads((ROOT / "augkit" / "data" / "sample_annotations.json").read_text())
     assert data == json.loads(json.dumps(ann))
+
+
+def test_sample_script_rewrites_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", [str(SAMPLE_SCRIPT), "--out", str(tmp_path)])
+    runpy.run_path(str(SAMPLE_SCRIPT), run_name="__main__")
+    data = ROOT / "augkit" / "data"
+    name = "sample_annotations.json"
+    assert (tmp_path / name).read_bytes() == (data / name).read_bytes()
+    for name in ("sample_image.png", "sample_mask.png"):
+        with Image.open(tmp_path / name) as new, Image.open(data / name) as old:
+            assert new.mode == old.mode and np.array_equal(np.asarray(new), np.asarray(old))
+
+
+def test_the_sample_generator_left_the_package() -> None:
+    import importlib.util
+
+    assert importlib.util.find_spec("augkit.image._sample") is None
 
 
 def test_grid_script_writes_a_png(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
