@@ -449,3 +449,15 @@ def test_real_image_operators() -> None:
         for img, i in zip(x, y.tolist()):
             expected = pipe.augment(images[i], seed=SEED, index=i)
             np.testing.assert_array_equal(img.numpy(), np.asarray(expected))
+
+
+def test_a_config_with_key_text_works_over_text_label_tuples() -> None:
+    # Issue 10: a CLI config with `key: text` failed inside AugmentedDataset over
+    # (text, label) tuples. The lens takes the tuple's first element either way.
+    pipe = Pipeline.from_yaml(
+        "key: text\noperators:\n  - type: test_append_token\n"
+        "chain: {start: [1.0], transitions: [[0.0]]}\n"
+    )
+    ds = AugmentedDataset([("a b", 0), ("c", 1)], pipe, seed=SEED)
+    assert ds[1] == (pipe.augment("c", seed=SEED, index=1), 1)
+    assert ds.__getitems__([0, 1]) == [ds[0], ds[1]]
