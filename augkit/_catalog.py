@@ -37,6 +37,7 @@ EXPORTS: dict[str, dict[str, str]] = {
     },
     "augkit.image": {
         "ImageTargets": "augkit.image.targets",
+        "TargetItem": "augkit.image.targets",
     },
     "augkit.adapters": {},
 }

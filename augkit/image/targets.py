@@ -25,6 +25,7 @@ the geometry that moves a :class:`TargetItem` is in
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from dataclasses import replace as _dc_replace
@@ -79,6 +80,13 @@ _ALIASES = {
     "visible": VISIBLE_KEY,
     "visibility": VISIBLE_KEY,
 }
+
+
+# Words in a key that suggest a label (the error then says where labels are declared).
+_LABEL_WORDS = frozenset(
+    {"label", "labels", "class", "classes", "cls", "category", "categories", "id", "ids"}
+    | {"score", "scores", "name", "names", "target", "targets", "y"}
+)
 
 
 def _names(param: str, value: Any) -> tuple[str, ...]:
@@ -316,7 +324,7 @@ class ImageTargets:
             )
             if close is not None:
                 hints.append(f"{text!r}: did you mean {close!r}?")
-            elif any(w in text.lower() for w in ("label", "class", "categor", "score", "id")):
+            if _LABEL_WORDS & set(re.split(r"[^a-z]+", text.lower())):
                 hints.append(
                     f"{text!r}: one value for the whole image goes in passthrough=[{text!r}], "
                     f"one entry per box in label_fields=[{text!r}]"
