@@ -23,23 +23,6 @@ from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "NUMPY",
-    "PIL",
-    "TORCH",
-    "check_image",
-    "fill_vector",
-    "float_bounds",
-    "image_hw",
-    "image_kind",
-    "is_pil",
-    "is_tensor",
-    "normalize_fill",
-    "pil_from_numpy",
-    "pil_to_numpy",
-    "swapped_layout",
-]
-
 NUMPY = "numpy"
 PIL = "pil"
 TORCH = "torch"

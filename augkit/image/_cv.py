@@ -49,17 +49,6 @@ import numpy as np
 
 from ._arrays import float_bounds
 
-__all__ = [
-    "area_weights",
-    "contiguous_copy",
-    "crop",
-    "fill_array",
-    "flip",
-    "nearest_indices",
-    "resize",
-    "warp_affine",
-]
-
 _CV2: Any = None
 
 

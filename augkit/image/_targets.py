@@ -37,24 +37,6 @@ import numpy as np
 
 from ._arrays import is_tensor
 
-__all__ = [
-    "BBOX_FORMATS",
-    "KEYPOINT_POLICIES",
-    "VISIBLE_KEY",
-    "affine_boxes",
-    "affine_keypoints",
-    "check_boxes",
-    "check_keypoints",
-    "convert_boxes",
-    "from_pascal",
-    "inside",
-    "join_rows",
-    "split_rows",
-    "to_pascal",
-    "tolerance",
-    "visible_flags",
-]
-
 BBOX_FORMATS = ("pascal_voc", "coco", "yolo")
 KEYPOINT_POLICIES = ("drop", "mark")
 VISIBLE_KEY = "keypoints_visible"

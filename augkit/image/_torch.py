@@ -42,8 +42,6 @@ import numpy as np
 from . import _cv
 from ._arrays import float_bounds
 
-__all__ = ["crop", "flip", "resize", "rot90", "warp_affine"]
-
 _PAD = 2  # enough for the 4x4 bicubic footprint
 
 
