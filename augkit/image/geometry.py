@@ -62,7 +62,7 @@ interpolation footprint touches it), ``"raise"`` rejects such images with
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -357,7 +357,9 @@ class _FixedSizeCrop(_Geometry):
         return F.crop(x, top, left, h, w, self.fill, copy=self.copy, mask_fill=self.mask_fill)
 
 
-def _check_window(x: Any, top: int, left: int, h: int, w: int, check_hw: Any) -> None:
+def _check_window(
+    x: Any, top: int, left: int, h: int, w: int, check_hw: Callable[[tuple[int, int]], None]
+) -> None:
     """``ValueError`` for a window (a replayed one) that leaves the image without padding."""
     H, W = _hw(x)
     if not (top >= 0 and left >= 0 and top + h <= H and left + w <= W):
