@@ -25,6 +25,11 @@ OPERATORS: dict[str, tuple[str, str]] = {
     "vertical_flip": ("augkit.image.geometry", "VerticalFlip"),
 }
 
+#: Item lens types configs can name (``"targets": {"type": ...}``) -> (module, class).
+LENSES: dict[str, tuple[str, str]] = {
+    "image_targets": ("augkit.image.targets", "ImageTargets"),
+}
+
 #: Public names of each package that are not operators: name -> module.
 EXPORTS: dict[str, dict[str, str]] = {
     "augkit.text": {

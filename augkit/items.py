@@ -31,8 +31,10 @@ __all__ = [
     "FieldLens",
     "ItemLens",
     "Labelled",
+    "lens_class",
     "lens_from_dict",
     "register_lens",
+    "use_lens_catalog",
     "values_equal",
 ]
 
@@ -56,8 +58,13 @@ class ItemLens(Protocol):
 
 
 _LENSES: dict[str, type] = {}
-#: Lens types defined in modules that are imported only when used.
-_LAZY_LENSES = {"image_targets": "augkit.image.targets"}
+#: Lens types defined in modules imported only when used (installed by :mod:`augkit`).
+_LENS_CATALOG: dict[str, tuple[str, str]] = {}
+
+
+def use_lens_catalog(table: Mapping[str, tuple[str, str]]) -> None:
+    """Names of lens types defined in modules not imported yet: name -> (module, class)."""
+    _LENS_CATALOG.update(table)
 
 
 def register_lens(name: str) -> Callable[[type], type]:
@@ -71,18 +78,24 @@ def register_lens(name: str) -> Callable[[type], type]:
     return deco
 
 
+def lens_class(name: str) -> type:
+    """The lens type configs call ``name`` (importing its module if it is built in)."""
+    if name not in _LENSES and name in _LENS_CATALOG:
+        import importlib
+
+        importlib.import_module(_LENS_CATALOG[name][0])
+    cls = _LENSES.get(name)
+    if cls is None:
+        known = sorted(set(_LENSES) | set(_LENS_CATALOG))
+        raise ConfigError(f"unknown item lens type {name!r}; known: {known}")
+    return cls
+
+
 def lens_from_dict(config: Mapping[str, Any]) -> ItemLens:
     """The lens a config describes (the inverse of its ``to_dict``)."""
     if not isinstance(config, Mapping) or not isinstance(config.get("type"), str):
         raise ConfigError(f"an item lens config must be a mapping with a 'type', got {config!r}")
-    name = config["type"]
-    if name not in _LENSES and name in _LAZY_LENSES:
-        import importlib
-
-        importlib.import_module(_LAZY_LENSES[name])
-    cls = _LENSES.get(name)
-    if cls is None:
-        raise ConfigError(f"unknown item lens type {name!r}; known: {sorted(_LENSES)}")
+    cls = lens_class(config["type"])
     params = {k: v for k, v in config.items() if k != "type"}
     try:
         return cls(**params)  # type: ignore[no-any-return]

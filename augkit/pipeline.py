@@ -30,7 +30,7 @@ from . import _config
 from ._json import to_jsonable
 from .base import BaseAugmenter, checked_outputs
 from .errors import ConfigError, ModelUnavailableError
-from .items import FieldLens, ItemLens, Labelled, lens_from_dict, values_equal
+from .items import FieldLens, ItemLens, Labelled, lens_class, lens_from_dict, values_equal
 from .markov import MarkovChain, one_of_chain, sequence_chain, some_of_chain, sometimes_chain
 from .protocol import ANY, TEXT, Augmenter, Params, operator_name
 from .registry import operator_from_dict, register
@@ -921,8 +921,15 @@ def _from_version_1(config: Mapping[str, Any]) -> dict[str, Any]:
                 label, key = label_key, key if key is not None else text_key
             op = {**op, "params": params}
         operators.append(op)
-    out["operators"] = operators
-    out["key"], out["label"] = key, label
+    # Image operators repeated bbox_format & co. on every operator; the image
+    # targets lens moves them to the pipeline (None when all used the defaults).
+    migrate = getattr(lens_class("image_targets"), "from_v1_operators")  # noqa: B009
+    migrated, targets = migrate(operators)
+    out["operators"] = migrated
+    if targets is not None:
+        out["targets"] = targets
+    else:
+        out["key"], out["label"] = key, label
     out["version"] = FORMAT_VERSION
     return out
 

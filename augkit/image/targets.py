@@ -238,6 +238,11 @@ class ImageTargets:
         """A copy with some parameters changed (validated again)."""
         return _dc_replace(self, **changes)
 
+    @staticmethod
+    def from_v1_operators(op_configs: Sequence[Any]) -> tuple[list[Any], dict[str, Any] | None]:
+        """:func:`targets_from_v1_operators`, where the pipeline's v1 reader finds it."""
+        return targets_from_v1_operators(op_configs)
+
     @property
     def declared(self) -> tuple[str, ...]:
         """Every item key this spec declares (label fields, masks, passthrough)."""

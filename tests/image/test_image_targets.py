@@ -571,3 +571,29 @@ def test_any_operator_alone_equals_its_functional_call(scene: Any, seed: int) ->
             assert out == call(value)
     rotated = Rotate(25).apply(value, {"angle": 12.5})
     assert rotated == F.rotate(value, 12.5, "bilinear")
+
+
+def test_a_v1_pipeline_config_with_coco_operators_reads_with_coco_targets() -> None:
+    from augkit import ConfigError, Pipeline
+
+    v1 = {
+        "format": "augkit.pipeline",
+        "version": 1,
+        "key": None,
+        "operators": [
+            {"type": "center_crop", "params": {"size": [200, 300], "bbox_format": "coco"}},
+            {"type": "horizontal_flip", "params": {"bbox_format": "coco"}},
+        ],
+        "chain": {"start": [1.0, 0.0], "transitions": [[0, 1], [0, 0]], "max_steps": None},
+    }
+    pipe = Pipeline.from_dict(v1)
+    assert pipe.to_dict()["targets"]["bbox_format"] == "coco"
+    item = {"image": np.zeros((240, 320, 3), np.uint8), "bboxes": [[10, 10, 100, 100]]}
+    assert pipe.augment(item, seed=0)["bboxes"] == [[200.0, 0.0, 100.0, 90.0]]
+    assert Pipeline.from_dict(pipe.to_dict()).to_dict() == pipe.to_dict()
+    # A v1 text config is untouched by the image migration.
+    text = {**v1, "operators": [{"type": "identity"}, {"type": "identity"}], "key": "text"}
+    assert Pipeline.from_dict(text).key == "text"
+    clash = {**v1, "operators": [v1["operators"][0], {"type": "rotate", "params": {}}]}
+    with pytest.raises(ConfigError):
+        Pipeline.from_dict(clash)
