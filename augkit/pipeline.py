@@ -239,7 +239,9 @@ class Pipeline:
     every other field passes through. ``targets`` (an
     :class:`augkit.image.ImageTargets`) declares an image item's masks,
     boxes and keypoints once, for every operator. Operators are anything
-    with ``modality``, ``sample_params`` and ``apply``, pipelines included.
+    with ``modality``, ``sample_params`` and ``apply``, pipelines included;
+    a nested pipeline works on the values its outer pipeline hands it (only
+    the outermost pipeline's lens splits items).
     """
 
     name = "pipeline"
@@ -295,6 +297,11 @@ class Pipeline:
                 )
             if key is not _DEFAULT and key is not None:
                 raise ValueError("give key= (a field of text items) or targets=, not both")
+            if label != "label":
+                raise ValueError(
+                    "label= names the label field of text items; with targets=, the item's "
+                    "label fields are the targets' label_fields"
+                )
             self.lens: ItemLens = targets
         else:
             if key is _DEFAULT:

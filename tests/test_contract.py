@@ -29,11 +29,19 @@ def _image_inputs() -> list[Any]:
 
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    # A dict item with every target, read with the default ImageTargets (pascal_voc).
+    item = {
+        "image": rgb,
+        "mask": (rgb[..., 0] > 128).astype(np.uint8),
+        "bboxes": [[2.0, 3.0, 20.0, 18.0], [10.0, 1.0, 30.0, 22.0]],
+        "keypoints": [[5.0, 6.0], [25.0, 20.0]],
+    }
     return [
         rgb,
         rng.random((20, 18), dtype=np.float32),
         torch.from_numpy(rgb).permute(2, 0, 1).contiguous(),
         Image.fromarray(rgb),
+        item,
     ]
 
 
