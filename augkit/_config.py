@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, file_problem
 
 #: Config file suffixes Pipeline.load and Pipeline.save know, and their format.
 CONFIG_SUFFIXES = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML"}
@@ -18,14 +18,8 @@ def read_config_file(path: str | os.PathLike[str]) -> tuple[Path, str, str]:
     p, kind = config_file(path, "load")
     try:
         text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file {str(p)!r} does not exist") from None
-    except IsADirectoryError:
-        raise ConfigError(f"config {str(p)!r} is a directory, not a file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"config file {str(p)!r} is not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {str(p)!r}: {exc.strerror or exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(file_problem(exc, "config file", p)) from None
     return p, kind, text
 
 

@@ -77,3 +77,25 @@ class Counting(TextAugmenter):
             x if p["pos"] is None else x[: p["pos"]] + x[p["pos"]].upper() + x[p["pos"] + 1 :]
             for x, p in zip(xs, params)
         ]
+
+
+class Append:
+    """The minimal operator of issue 10: the protocol only, no augkit base class, no registration.
+
+    Its ``__call__`` and ``augment_batch`` are stubs, as in the issue: augkit must not call them.
+    """
+
+    modality = "text"
+
+    def __init__(self, ch: str) -> None:
+        self.ch, self.name = ch, f"append_{ch}"
+
+    def sample_params(self, x: str, rng: np.random.Generator) -> dict[str, Any]:
+        return {"k": int(rng.integers(1, 3))}
+
+    def apply(self, x: str, params: dict[str, Any]) -> str:
+        return x + self.ch * params["k"]
+
+    def __call__(self, x: Any, *, seed: Any = None, rng: Any = None) -> Any: ...
+
+    def augment_batch(self, xs: Any, *, seed: Any = None, rngs: Any = None) -> Any: ...

@@ -16,7 +16,7 @@ import pytest
 from augkit import Identity, Pipeline, _catalog
 from augkit.items import Labelled
 from augkit.testing import ContractError, check_operator
-from tests.ops import AppendToken, DropChar
+from tests.ops import Append, AppendToken, DropChar
 
 TEXTS = ["The cat sat on the mat. It was warm.", "One.", "", "Ünïcödé ✓ 猫 and 👍🏽 words"]
 
@@ -151,25 +151,6 @@ def test_operator_contract(name: str, request: pytest.FixtureRequest) -> None:
 
 
 # ----------------------------------------------------------------- the minimal operator of issue 10
-
-
-class Append:
-    """The smallest operator the protocol allows, as a user writes it: no augkit base class."""
-
-    modality = "text"
-
-    def __init__(self, ch: str) -> None:
-        self.ch, self.name = ch, f"append_{ch}"
-
-    def sample_params(self, x: str, rng: np.random.Generator) -> dict[str, Any]:
-        return {"k": int(rng.integers(1, 3))}
-
-    def apply(self, x: str, params: dict[str, Any]) -> str:
-        return x + self.ch * params["k"]
-
-    def __call__(self, x: Any, *, seed: Any = None, rng: Any = None) -> Any: ...
-
-    def augment_batch(self, xs: Any, *, seed: Any = None, rngs: Any = None) -> Any: ...
 
 
 def test_a_minimal_duck_typed_operator_passes_the_contract() -> None:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .._jsonl import LineError, decode_line, find_non_finite, iter_lines, parse_line
-from ..errors import AugkitError
+from ..errors import AugkitError, file_problem
 
 __all__ = [
     "FORMATS",
@@ -99,12 +99,8 @@ def open_input(path: Path, mode: str = "rb", **kwargs: Any) -> IO[Any]:
     """``path`` opened, or an :class:`InputError` that says why it cannot be."""
     try:
         return path.open(mode, **kwargs)
-    except FileNotFoundError:
-        raise InputError(f"input file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise InputError(f"input {str(path)!r} is a directory, not a file") from None
     except OSError as exc:
-        raise InputError(f"cannot read input {str(path)!r}: {exc.strerror or exc}") from None
+        raise InputError(file_problem(exc, "input file", path)) from None
 
 
 def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -12,28 +12,9 @@ from hypothesis import strategies as st
 
 from augkit import BaseAugmenter, ConfigError, Identity, MarkovChain, Pipeline, Trace, item_rng
 from augkit.items import Labelled, values_equal
-from tests.ops import AppendToken, Counting, DropChar
+from tests.ops import Append, AppendToken, Counting, DropChar
 
 from .strategies import chains, seeds, texts
-
-
-class Append:
-    """The minimal operator of issue 10, written to the protocol only."""
-
-    modality = "text"
-
-    def __init__(self, ch: str) -> None:
-        self.ch, self.name = ch, f"append_{ch}"
-
-    def sample_params(self, x: str, rng: np.random.Generator) -> dict[str, Any]:
-        return {"k": int(rng.integers(1, 3))}
-
-    def apply(self, x: str, params: dict[str, Any]) -> str:
-        return x + self.ch * params["k"]
-
-    def __call__(self, x: Any, *, seed: Any = None, rng: Any = None) -> Any: ...
-
-    def augment_batch(self, xs: Any, *, seed: Any = None, rngs: Any = None) -> Any: ...
 
 
 def duck_pipelines() -> list[Pipeline]:
