@@ -5,7 +5,7 @@
 'unchanged'
 """
 
-from . import _catalog, items, registry
+from . import _catalog, registry
 from .base import BaseAugmenter, Identity, TextAugmenter
 from .errors import AugkitError, ConfigError, ModelUnavailableError
 from .markov import MarkovChain
@@ -16,8 +16,7 @@ from .seeding import item_rng
 from .trace import Step, Trace
 
 # The built-in operators, found by name when a config asks for one.
-registry.use_catalog(_catalog.OPERATORS)
-items.use_lens_catalog(_catalog.LENSES)
+registry.use_catalog(_catalog.OPERATORS, _catalog.LENSES)
 
 __version__ = "0.2.0"
 

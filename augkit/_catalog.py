@@ -25,7 +25,8 @@ OPERATORS: dict[str, tuple[str, str]] = {
     "vertical_flip": ("augkit.image.geometry", "VerticalFlip"),
 }
 
-#: Item lens types configs can name (``"targets": {"type": ...}``) -> (module, class).
+#: Item lens types configs can name (``"targets": {"type": ...}``) -> (module, class);
+#: the first is what ``targets`` without a ``type`` means.
 LENSES: dict[str, tuple[str, str]] = {
     "image_targets": ("augkit.image.targets", "ImageTargets"),
 }

@@ -25,18 +25,9 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from .errors import ConfigError
+from .registry import register_lens
 
-__all__ = [
-    "FieldLens",
-    "ItemLens",
-    "Labelled",
-    "lens_class",
-    "lens_from_dict",
-    "register_lens",
-    "use_lens_catalog",
-    "values_equal",
-]
+__all__ = ["FieldLens", "ItemLens", "Labelled", "split_tuple", "values_equal"]
 
 
 class Labelled(NamedTuple):
@@ -55,52 +46,6 @@ class ItemLens(Protocol):
         ...
 
     def to_dict(self) -> dict[str, Any]: ...
-
-
-_LENSES: dict[str, type] = {}
-#: Lens types defined in modules imported only when used (installed by :mod:`augkit`).
-_LENS_CATALOG: dict[str, tuple[str, str]] = {}
-
-
-def use_lens_catalog(table: Mapping[str, tuple[str, str]]) -> None:
-    """Names of lens types defined in modules not imported yet: name -> (module, class)."""
-    _LENS_CATALOG.update(table)
-
-
-def register_lens(name: str) -> Callable[[type], type]:
-    """Class decorator: a lens type that configs can name (``{"type": name, ...}``)."""
-
-    def deco(cls: type) -> type:
-        cls.lens_type = name  # type: ignore[attr-defined]
-        _LENSES[name] = cls
-        return cls
-
-    return deco
-
-
-def lens_class(name: str) -> type:
-    """The lens type configs call ``name`` (importing its module if it is built in)."""
-    if name not in _LENSES and name in _LENS_CATALOG:
-        import importlib
-
-        importlib.import_module(_LENS_CATALOG[name][0])
-    cls = _LENSES.get(name)
-    if cls is None:
-        known = sorted(set(_LENSES) | set(_LENS_CATALOG))
-        raise ConfigError(f"unknown item lens type {name!r}; known: {known}")
-    return cls
-
-
-def lens_from_dict(config: Mapping[str, Any]) -> ItemLens:
-    """The lens a config describes (the inverse of its ``to_dict``)."""
-    if not isinstance(config, Mapping) or not isinstance(config.get("type"), str):
-        raise ConfigError(f"an item lens config must be a mapping with a 'type', got {config!r}")
-    cls = lens_class(config["type"])
-    params = {k: v for k, v in config.items() if k != "type"}
-    try:
-        return cls(**params)  # type: ignore[no-any-return]
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"bad item lens {dict(config)!r}: {exc}") from None
 
 
 def split_tuple(item: tuple[Any, ...]) -> tuple[Any, Any, Callable[[Any], Any]]:

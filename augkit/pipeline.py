@@ -30,17 +30,19 @@ from . import _config
 from ._json import to_jsonable
 from .base import BaseAugmenter, checked_outputs
 from .errors import ConfigError, ModelUnavailableError
-from .items import FieldLens, ItemLens, Labelled, lens_class, lens_from_dict, values_equal
+from .items import FieldLens, ItemLens, Labelled, values_equal
 from .markov import MarkovChain, one_of_chain, sequence_chain, some_of_chain, sometimes_chain
 from .protocol import ANY, TEXT, Augmenter, Params, operator_name
-from .registry import operator_from_dict, register
+from .registry import get_operator_class, lens_from_dict, operator_from_dict, register
 from .seeding import (
     ATTEMPT_BITS,
     VARIANT_BITS,
     ItemStreams,
     as_seed,
+    draw_seed,
     give_back_streams,
     resolve_indices,
+    seeds_of,
     take_streams,
 )
 from .trace import Step, Trace
@@ -54,7 +56,6 @@ FORMAT_VERSION = 2
 CONFIG_SUFFIXES = _config.CONFIG_SUFFIXES
 
 _DEFAULT = object()
-_CHILD_SEEDS = 2**63
 
 
 # --------------------------------------------------------------------------- operators
@@ -171,7 +172,7 @@ class _Draw:
 
     def child(self, members: list[int], k: int) -> _Draw:
         """A nested pipeline's source: a child seed per item, drawn from its step's stream."""
-        seeds = [int(self.rng(i, k + 1).integers(0, _CHILD_SEEDS)) for i in members]
+        seeds = [draw_seed(self.rng(i, k + 1)) for i in members]
         return _Draw([(s, 0, 0, 0, 0) for s in seeds])
 
     def nested_params(
@@ -304,11 +305,34 @@ class Pipeline:
                 )
             self.lens: ItemLens = targets
         else:
-            if key is _DEFAULT:
-                key = "text" if self.modality == TEXT else None
-            self.lens = FieldLens(key, label)
+            default_key = "text" if self.modality == TEXT else None
+            self.lens = FieldLens(default_key if key is _DEFAULT else key, label)
+        #: Whether the lens was declared (or adopted from a nested pipeline), not a default.
+        self.lens_declared = targets is not None or key is not _DEFAULT or label != "label"
         self._ops = [_Op(op) for op in self.ops]
         self._nested = any(op.nested is not None for op in self._ops)
+        self._agree_with_nested_lenses()
+
+    def _agree_with_nested_lenses(self) -> None:
+        """One lens for the whole tree: adopt the one nested pipelines declare, or refuse.
+
+        A nested pipeline works on the values its outer pipeline hands it, so
+        its own lens never runs; a lens it declares is taken up by an outer
+        pipeline that declares none, and must equal the outer one's otherwise
+        (a silently ignored ``targets=`` would read boxes in the wrong format).
+        """
+        for i, op in enumerate(self._ops):
+            inner = op.nested
+            if inner is None or not inner.lens_declared or inner.lens == self.lens:
+                continue
+            if self.lens_declared:
+                raise ValueError(
+                    f"ops[{i}] is a pipeline with item lens {inner.lens!r}, but this pipeline's "
+                    f"is {self.lens!r}: a nested pipeline works on its outer pipeline's values, "
+                    "so declare key/label/targets once, on the outermost pipeline"
+                )
+            self.lens = inner.lens
+            self.lens_declared = True
 
     def __getstate__(self) -> dict[str, Any]:
         # The call adapters hold bound methods and closures: rebuilt, not pickled
@@ -367,9 +391,9 @@ class Pipeline:
         ``p``): see :func:`augkit.markov.sometimes_chain`. ``p`` may be one
         probability or one per operator.
         """
-        ops = [op] if isinstance(op, Augmenter) else list(op)
+        ops = [op] if isinstance(op, Augmenter) else op
         _check_nonempty(ops)
-        return cls(ops, sometimes_chain(len(ops), p), **item)
+        return cls(list(ops), sometimes_chain(len(ops), p), **item)
 
     @classmethod
     def some_of(cls, ops: Sequence[Any], n: int, **item: Any) -> Pipeline:
@@ -379,7 +403,22 @@ class Pipeline:
         return cls(ops, chain, state_ops=state_ops, **item)
 
     def with_item(self, **item: Any) -> Pipeline:
-        """The same operators and chain with another item lens (``key``, ``label``, ``targets``)."""
+        """The same operators and chain with another item lens.
+
+        ``key=`` / ``label=`` change those of a text pipeline's lens (the one
+        not given is kept); ``targets=`` replaces the lens. A pipeline with
+        ``targets`` has no key or label to change: asking is a ``ValueError``.
+        """
+        unknown = set(item) - {"key", "label", "targets"}
+        if unknown:
+            raise TypeError(f"with_item takes key, label or targets, got {sorted(unknown)}")
+        if "targets" not in item:
+            if not isinstance(self.lens, FieldLens):
+                raise ValueError(
+                    f"this pipeline's items are declared by {self.lens!r}, which has no key or "
+                    "label; give with_item(targets=...) to change them"
+                )
+            item = {"key": self.lens.key, "label": self.lens.label, **item}
         return Pipeline(self.ops, self.chain, state_ops=self.state_ops, **item)
 
     @property
@@ -394,19 +433,26 @@ class Pipeline:
 
     # ------------------------------------------------------------------ the loop
     def _run(
-        self, values: list[Any], labels: list[Any], source: _Draw | _Replay, traced: bool
+        self,
+        values: list[Any],
+        labels: list[Any],
+        source: _Draw | _Replay,
+        traced: bool,
+        changes: bool | None = None,
     ) -> tuple[list[Any], list[list[Step]]]:
         """Every item through its path, step by step, one batched call per operator and step.
 
         ``values`` are replaced in place by the outputs. With ``traced``, each
-        item's steps come back too (parameters, state, whether it changed).
+        item's steps come back too (parameters, state and, with ``changes``,
+        which defaults to ``traced``, whether each step changed the item).
         """
+        changes = traced if changes is None else changes
         try:
             paths = source.paths(self)
             if len(paths) == 1 and not (
                 self._nested and any(self._ops[self.state_ops[s]].nested for s in paths[0])
             ):
-                return self._run_one(values, labels, source, traced, paths[0])
+                return self._run_one(values, labels, source, traced, changes, paths[0])
             steps: list[list[Step]] = [[] for _ in values] if traced else []
             longest = max(map(len, paths), default=0)
             state_ops = self.state_ops
@@ -417,8 +463,10 @@ class Pipeline:
                     inputs = [values[i] for i in members]
                     if op.nested is not None:
                         child = source.child(members, k)
+                        # The inner steps are the nested step's parameters: always
+                        # recorded; whether they changed anything only when asked.
                         outs, inner = op.nested._run(
-                            list(inputs), [labels[i] for i in members], child, traced=True
+                            list(inputs), [labels[i] for i in members], child, True, changes
                         )
                         params = source.nested_params(members, k, child, inner)
                     else:
@@ -435,7 +483,7 @@ class Pipeline:
                     for i, x, out, p in zip(members, inputs, outs, params):
                         values[i] = out
                         if traced:
-                            changed = not values_equal(x, out)
+                            changed = (not values_equal(x, out)) if changes else None
                             steps[i].append(Step(op_index, op.name, p, paths[i][k], changed))
             return values, steps
         finally:
@@ -447,6 +495,7 @@ class Pipeline:
         labels: list[Any],
         source: _Draw | _Replay,
         traced: bool,
+        changes: bool,
         path: list[int],
     ) -> tuple[list[Any], list[list[Step]]]:
         """:meth:`_run` for one item on a path without nested pipelines.
@@ -467,7 +516,8 @@ class Pipeline:
             params = source.param(0, k, op, x)
             out = op.run_one(x, params)
             if traced:
-                steps.append(Step(op_index, op.name, params, state, not values_equal(value, out)))
+                changed = (not values_equal(value, out)) if changes else None
+                steps.append(Step(op_index, op.name, params, state, changed))
             value = out
         values[0] = value
         return values, [steps] if traced else []
@@ -485,10 +535,11 @@ class Pipeline:
     ) -> tuple[list[Any], list[Trace]]:
         """``n`` variants of every item (one when ``n`` is None), by the seeding rule.
 
-        Returns the outputs and traces grouped per item and variant, flattened
-        item-major (``item * n + variant``).
+        ``seed`` is the call's seed, or a list with each item's own (drawn
+        from ``rngs=``). Returns the outputs and traces grouped per item and
+        variant, flattened item-major (``item * n + variant``).
         """
-        seed = as_seed(seed)
+        seeds = seed if isinstance(seed, list) else [as_seed(seed)] * len(items)
         epoch = check_int("epoch", epoch, low=0, high=MAX_U64)
         idx = resolve_indices(len(items), indices)
         nv = 1 if n is None else check_int("n", n, low=1, high=2**VARIANT_BITS - 1)
@@ -502,7 +553,9 @@ class Pipeline:
         record = traced or distinct
 
         def run(js: list[int]) -> tuple[list[Any], list[list[Step]]]:
-            coords = [(seed, epoch, idx[jobs[j][0]], jobs[j][1], attempts[j]) for j in js]
+            coords = [
+                (seeds[jobs[j][0]], epoch, idx[jobs[j][0]], jobs[j][1], attempts[j]) for j in js
+            ]
             return self._run(
                 [values[jobs[j][0]] for j in js],
                 [labels[jobs[j][0]] for j in js],
@@ -519,7 +572,7 @@ class Pipeline:
         if traced:
             traces = [
                 Trace(
-                    seed,
+                    seeds[i],
                     epoch,
                     idx[i],
                     tuple(steps[j]),
@@ -579,6 +632,7 @@ class Pipeline:
         x: Any,
         *,
         seed: int | None = None,
+        rng: np.random.Generator | None = None,
         epoch: int = 0,
         index: int = 0,
         n: int | None = None,
@@ -594,18 +648,22 @@ class Pipeline:
         ``max_tries`` attempts in all, each from its own coordinate; one that
         stays equal is kept and flagged in its trace (``distinct=False``).
         ``return_trace=True`` returns ``(output, trace)`` (lists with ``n``).
-        ``seed=None`` draws fresh entropy; the trace records it.
+        ``seed=None`` draws fresh entropy; the trace records it. ``rng`` is
+        used as every operator uses it: the pipeline draws from it (the seed
+        of the run, as :meth:`sample_params` does).
         """
         index = check_int("index", index, low=0, high=MAX_U64)
         check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
+        seeds = seeds_of(1, seed, None if rng is None else [rng])
         if n is None and distinct is False and not return_trace:
             # One plain output (Dataset.__getitem__): the same loop, without the
             # bookkeeping of variants and traces.
             value, label, put = self.lens.split(x)
-            coords = (as_seed(seed), check_int("epoch", epoch, low=0, high=MAX_U64), index, 0, 0)
+            first = seeds if isinstance(seeds, int) else seeds[0]
+            coords = (first, check_int("epoch", epoch, low=0, high=MAX_U64), index, 0, 0)
             return put(self._run([value], [label], _Draw([coords]), traced=False)[0][0])
         outs, traces = self._augment(
-            [x], seed, epoch, [index], n, distinct, max_tries, return_trace
+            [x], seeds, epoch, [index], n, distinct, max_tries, return_trace
         )
         if n is None:
             return (outs[0], traces[0]) if return_trace else outs[0]
@@ -616,6 +674,7 @@ class Pipeline:
         xs: Sequence[Any],
         *,
         seed: int | None = None,
+        rngs: Sequence[np.random.Generator] | None = None,
         epoch: int = 0,
         indices: Sequence[int] | None = None,
         n: int | None = None,
@@ -625,15 +684,19 @@ class Pipeline:
     ) -> Any:
         """Augment a batch; item ``i`` equals ``augment(xs[i], index=indices[i], ...)``.
 
-        Each operator is called once per step (through ``apply_batch``) with
-        every item (and variant) whose path needs it at that step. Returns the
-        list of outputs, with ``n`` a list of ``n`` variants per item, and with
-        ``return_traces=True`` ``(outputs, traces)`` of the same shape. A str
-        (or bytes, or a mapping) is one item, not a batch: a ``TypeError``.
+        Each operator is called once per step with every item (and variant)
+        whose path needs it at that step (its ``_apply_batch`` hook, or the
+        ``apply_batch`` of a duck-typed operator). Returns the list of
+        outputs, with ``n`` a list of ``n`` variants per item, and with
+        ``return_traces=True`` ``(outputs, traces)`` of the same shape.
+        ``rngs`` gives each item a generator to draw its seed from (as
+        :meth:`augment`'s ``rng``), in place of ``seed``. A str (or bytes, or
+        a mapping) is one item, not a batch: a ``TypeError``.
         """
         items = check_batch("xs", xs, one="augment(x)")
+        seeds = seeds_of(len(items), seed, rngs)
         outs, traces = self._augment(
-            items, seed, epoch, indices, n, distinct, max_tries, return_traces
+            items, seeds, epoch, indices, n, distinct, max_tries, return_traces
         )
         if n is None:
             return (outs, traces) if return_traces else outs
@@ -650,18 +713,8 @@ class Pipeline:
         epoch: int = 0,
         index: int = 0,
     ) -> Any:
-        """Augment one item (see :meth:`augment`).
-
-        ``rng`` is used as every operator uses it: the pipeline draws from it,
-        here the seed of the run (as :meth:`sample_params` does).
-        """
-        if rng is not None:
-            if seed is not None:
-                raise ValueError("give seed or rng, not both")
-            if not isinstance(rng, np.random.Generator):
-                raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-            seed = int(rng.integers(0, _CHILD_SEEDS))
-        return self.augment(x, seed=seed, epoch=epoch, index=index)
+        """Augment one item (see :meth:`augment`)."""
+        return self.augment(x, seed=seed, rng=rng, epoch=epoch, index=index)
 
     def replay(self, x: Any, trace: Trace | Mapping[str, Any]) -> Any:
         """Reproduce the output recorded by ``trace``; draws no randomness."""
@@ -709,7 +762,7 @@ class Pipeline:
         when the pipeline needs labels), not an item: a nested pipeline does
         not apply its own lens.
         """
-        seed = int(rng.integers(0, _CHILD_SEEDS))
+        seed = draw_seed(rng)
         value, label = (x.value, x.label) if isinstance(x, Labelled) else (x, None)
         _, steps = self._run([value], [label], _Draw([(seed, 0, 0, 0, 0)]), traced=True)
         return _nested_record(seed, steps[0])
@@ -793,10 +846,11 @@ class Pipeline:
     def to_dict(self) -> dict[str, Any]:
         """A plain, versioned config; operators are referred to by registered name."""
         d: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION}
-        if isinstance(self.lens, FieldLens):
-            d["key"], d["label"] = self.lens.key, self.lens.label
-        else:
-            d["targets"] = self.lens.to_dict()
+        if self.lens_declared:  # a default lens follows from the modality when read back
+            if isinstance(self.lens, FieldLens):
+                d["key"], d["label"] = self.lens.key, self.lens.label
+            else:
+                d["targets"] = self.lens.to_dict()
         d["operators"] = [_operator_config(op) for op in self.ops]
         d["chain"] = self.chain.to_dict()
         if self.state_ops != tuple(range(len(self.ops))):
@@ -914,29 +968,63 @@ class Pipeline:
 
 
 def _from_version_1(config: Mapping[str, Any]) -> dict[str, Any]:
-    """A version-1 config in version-2 form (see :meth:`Pipeline.from_dict`)."""
+    """A version-1 config in version-2 form (see :meth:`Pipeline.from_dict`).
+
+    Version 1 put item settings on operators (ChunkRecombination's
+    ``label_key``, image operators' ``bbox_format`` ...). An operator class
+    with a ``from_v1_params(params)`` classmethod returns its version-2
+    parameters and what it declared about the item (``{"key": (value,
+    given), "targets.bbox_format": (value, given), ...}``); the declarations
+    of all operators must agree, and become the pipeline's.
+    """
     out = {k: v for k, v in config.items() if k != "key"}
-    key, label = config.get("key"), "label"
+    declared: dict[str, list[tuple[int, str, Any, bool]]] = {}
+    if config.get("key") is not None:
+        declared["key"] = [(-1, "the pipeline", config["key"], True)]
     operators = []
-    for op in config.get("operators") or []:
-        if isinstance(op, Mapping) and op.get("type") == "chunk_recombination":
-            params = dict(op.get("params") or {})
-            label_key = params.pop("label_key", None)
-            text_key = params.pop("text_key", "text")
-            if label_key is not None:
-                # Version 1 handed label-aware splicing the whole item.
-                label, key = label_key, key if key is not None else text_key
+    for i, op in enumerate(config.get("operators") or []):
+        hook = None
+        if isinstance(op, Mapping) and isinstance(op.get("type"), str):
+            try:
+                hook = getattr(get_operator_class(op["type"]), "from_v1_params", None)
+            except ConfigError:
+                hook = None  # an unknown type: operator_from_dict says so below
+        if hook is not None:
+            params, said = hook(dict(op.get("params") or {}))
             op = {**op, "params": params}
+            for setting, (value, given) in said.items():
+                declared.setdefault(setting, []).append((i, str(op["type"]), value, given))
         operators.append(op)
-    # Image operators repeated bbox_format & co. on every operator; the image
-    # targets lens moves them to the pipeline (None when all used the defaults).
-    migrate = getattr(lens_class("image_targets"), "from_v1_operators")  # noqa: B009
-    migrated, targets = migrate(operators)
-    out["operators"] = migrated
-    if targets is not None:
-        out["targets"] = targets
+    out["operators"] = operators
+    settings: dict[str, Any] = {}
+    for setting, votes in declared.items():
+        values = list(dict.fromkeys(repr(v) for _, _, v, _ in votes))
+        if len(values) > 1:
+            detail = ", ".join(
+                f"{'the pipeline' if i < 0 else f'operators[{i}] ({kind})'} {value!r}"
+                f"{'' if given else ' (the default)'}"
+                for i, kind, value, given in votes
+            )
+            top, _, sub = setting.partition(".")
+            where = f"`{top}: {{{sub}: ...}}`" if sub else f"`{top}: ...`"
+            raise ConfigError(
+                f"this version-1 config gives its operators different {sub or top} values: "
+                f"{detail}. Item settings are now declared once for the whole pipeline: give "
+                f"every operator the same {sub or top}, or write the config as version 2 with "
+                f"{where} and nothing on the operators"
+            )
+        settings[setting] = votes[0][2]
+    targets = {k.partition(".")[2]: v for k, v in settings.items() if k.startswith("targets.")}
+    if targets:
+        if "key" in settings or "label" in settings:
+            raise ConfigError(
+                "this version-1 config has a text key or label and image targets; a pipeline "
+                "has one item lens"
+            )
+        out["targets"] = targets  # the default kind of targets (registry.lens_class)
     else:
-        out["key"], out["label"] = key, label
+        out["key"] = settings.get("key")
+        out["label"] = settings.get("label", "label")
     out["version"] = FORMAT_VERSION
     return out
 
@@ -972,8 +1060,10 @@ def _check_chain_shape(n: int, start: ArrayLike, transitions: ArrayLike) -> None
         )
 
 
-def _check_nonempty(ops: Sequence[Any]) -> None:
-    if isinstance(ops, (str, bytes)) or len(ops) == 0:
+def _check_nonempty(ops: Any) -> None:
+    if isinstance(ops, (str, bytes)) or not isinstance(ops, Sequence):
+        raise TypeError(f"ops must be a list of operators, got {type(ops).__name__}")
+    if len(ops) == 0:
         raise ValueError("ops must hold at least one operator")
 
 

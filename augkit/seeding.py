@@ -46,12 +46,15 @@ __all__ = [
     "ItemStreams",
     "as_seed",
     "batch_rngs",
+    "check_rng",
+    "draw_seed",
     "fresh_seed",
     "give_back_streams",
     "item_rng",
     "one_rng",
     "resolve_indices",
     "seed_key",
+    "seeds_of",
     "take_streams",
 ]
 
@@ -219,14 +222,36 @@ def resolve_indices(n: int, indices: Sequence[int] | None) -> list[int]:
     return idx
 
 
+def check_rng(name: str, rng: Any) -> np.random.Generator:
+    """``rng`` if it is a numpy Generator, or a ``TypeError`` naming ``name``."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name} must be a numpy.random.Generator, got {type(rng).__name__}")
+    return rng
+
+
+def draw_seed(rng: np.random.Generator) -> int:
+    """A seed drawn from a generator: how a pipeline uses ``rng=`` (and a nested step its stream)."""
+    return int(rng.integers(0, 2**63))
+
+
+def seeds_of(n: int, seed: Any, rngs: Sequence[np.random.Generator] | None) -> int | list[int]:
+    """The seed of a call (``seed=``), or one seed per item drawn from ``rngs``."""
+    if rngs is None:
+        return as_seed(seed)
+    if seed is not None:
+        raise ValueError("give seed or rngs, not both")
+    gens = [check_rng("rngs[]", g) for g in rngs]
+    if len(gens) != n:
+        raise ValueError(f"rngs has {len(gens)} generators for {n} inputs")
+    return [draw_seed(g) for g in gens]
+
+
 def one_rng(seed: Any, rng: np.random.Generator | None) -> np.random.Generator:
     """The generator of a single call: ``rng`` as given, or the rule at ``(seed, 0, 0, 0)``."""
     if seed is not None and rng is not None:
         raise ValueError("give seed or rng, not both")
     if rng is not None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        return rng
+        return check_rng("rng", rng)
     return item_rng(as_seed(seed))
 
 
@@ -245,10 +270,7 @@ def batch_rngs(
         gens = list(rngs)
         if len(gens) != n:
             raise ValueError(f"rngs has {len(gens)} generators for {n} inputs")
-        for g in gens:
-            if not isinstance(g, np.random.Generator):
-                raise TypeError(f"rngs must hold numpy.random.Generator, got {type(g).__name__}")
-        return gens
+        return [check_rng("rngs[]", g) for g in gens]
     idx = resolve_indices(n, indices)
     s = as_seed(seed)
     epoch = check_int("epoch", epoch, low=0, high=MAX_U64)

@@ -103,7 +103,7 @@ class _ItemAugmenter:
         if key is not None:
             if not isinstance(key, str):
                 raise TypeError(f"key must be a str or None, got {type(key).__name__}")
-            pipe = pipe.with_item(key=key, label=getattr(pipe.lens, "label", "label"))
+            pipe = pipe.with_item(key=key)
         self.pipeline = pipe
         self.key = key
         self.seed = check_int("seed", seed, low=0)

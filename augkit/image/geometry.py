@@ -74,7 +74,7 @@ from ..validation import check_choice, check_int, check_number
 from . import functional as F
 from ._arrays import check_image, image_hw, image_kind, is_tensor, normalize_fill, swapped_layout
 from .functional import BORDERS, INTERPOLATIONS, RESIZE_INTERPOLATIONS
-from .targets import ImageTargets, TargetItem
+from .targets import V1_TARGET_PARAMS, ImageTargets, TargetItem
 
 __all__ = [
     "CenterCrop",
@@ -92,19 +92,12 @@ NAN_POLICIES = ("propagate", "raise")
 #: How an operator called alone reads a dict item (a pipeline declares its own).
 ALONE = ImageTargets()
 
-# Target parameters of augkit <= 0.x operators -> their ImageTargets name.
-_MOVED_TO_TARGETS = {
-    "bbox_format": "bbox_format",
-    "min_visibility": "min_visibility",
-    "outside_keypoints": "keypoints",
-}
-
 
 def _refuse_moved(cls: str, kwargs: Mapping[str, Any]) -> None:
     """A ``TypeError`` for keyword arguments the operator does not take, with the migration."""
-    moved = [k for k in kwargs if k in _MOVED_TO_TARGETS]
+    moved = [k for k in kwargs if k in V1_TARGET_PARAMS]
     if moved:
-        spec = ", ".join(f"{_MOVED_TO_TARGETS[k]}={kwargs[k]!r}" for k in moved)
+        spec = ", ".join(f"{V1_TARGET_PARAMS[k][0]}={kwargs[k]!r}" for k in moved)
         raise TypeError(
             f"{cls} no longer takes {', '.join(moved)}: declare targets once: "
             f"Pipeline(..., targets=ImageTargets({spec})) (augkit.image.ImageTargets; an "
@@ -176,6 +169,25 @@ class _Geometry(BaseAugmenter):
 
     modality: str = IMAGE
     nan_policy: str = "propagate"
+    #: Which version-1 target parameters had an effect on this operator.
+    _v1_targets: tuple[str, ...] = tuple(V1_TARGET_PARAMS)
+
+    @classmethod
+    def from_v1_params(
+        cls, params: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, tuple[Any, bool]]]:
+        """Version-1 parameters without the target ones, and the targets they declared.
+
+        ``Pipeline.from_dict`` collects the declarations of every operator of
+        a version-1 config (they must agree) into the pipeline's targets.
+        """
+        declared = {}
+        for old, (new, default) in V1_TARGET_PARAMS.items():
+            given = old in params
+            value = params.pop(old, default)
+            if old in cls._v1_targets:
+                declared[f"targets.{new}"] = (value, given)
+        return params, declared
 
     def _init_nan_policy(self, nan_policy: str, moved: Mapping[str, Any]) -> None:
         _refuse_moved(type(self).__name__, moved)
@@ -478,6 +490,9 @@ class RandomResizedCrop(_Geometry):
 
 class _Flip(_Geometry):
     """A mirror image, of the pixels and of every target (a flip never moves one out)."""
+
+    # A flip cuts no box and moves no keypoint out: only the box format mattered.
+    _v1_targets = ("bbox_format",)
 
     def __init__(self, *, nan_policy: str = "propagate", **moved: Any) -> None:
         self._init_nan_policy(nan_policy, moved)

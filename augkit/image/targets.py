@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from ..items import register_lens, split_tuple, values_equal
+from ..items import split_tuple, values_equal
+from ..registry import register_lens
 from ..validation import check_choice, check_number
 from ._arrays import check_image, image_hw, is_tensor
 from ._targets import (
@@ -56,9 +57,9 @@ __all__ = [
     "BBOX_FORMATS",
     "IMAGE_KEYS",
     "KEYPOINT_POLICIES",
+    "V1_TARGET_PARAMS",
     "ImageTargets",
     "TargetItem",
-    "targets_from_v1_operators",
 ]
 
 #: The keys every image item may hold, whatever the spec declares.
@@ -237,11 +238,6 @@ class ImageTargets:
     def replace(self, **changes: Any) -> ImageTargets:
         """A copy with some parameters changed (validated again)."""
         return _dc_replace(self, **changes)
-
-    @staticmethod
-    def from_v1_operators(op_configs: Sequence[Any]) -> tuple[list[Any], dict[str, Any] | None]:
-        """:func:`targets_from_v1_operators`, where the pipeline's v1 reader finds it."""
-        return targets_from_v1_operators(op_configs)
 
     @property
     def declared(self) -> tuple[str, ...]:
@@ -621,87 +617,10 @@ class TargetItem:
 
 # --------------------------------------------------------------------------- configs, version 1
 
-_V1_IMAGE_OPERATORS = frozenset(
-    {
-        "rotate",
-        "random_crop",
-        "center_crop",
-        "random_resized_crop",
-        "horizontal_flip",
-        "vertical_flip",
-    }
-)
-_V1_FLIPS = frozenset({"horizontal_flip", "vertical_flip"})
-# version-1 operator parameter -> (ImageTargets parameter, version-1 default)
-_V1_TARGET_PARAMS = {
+#: Target parameters that augkit 0.1 put on every image operator:
+#: version-1 operator parameter -> (ImageTargets parameter, version-1 default).
+V1_TARGET_PARAMS: dict[str, tuple[str, Any]] = {
     "bbox_format": ("bbox_format", "pascal_voc"),
     "min_visibility": ("min_visibility", 0.0),
     "outside_keypoints": ("keypoints", "drop"),
 }
-
-
-def targets_from_v1_operators(
-    op_configs: Sequence[Any],
-) -> tuple[list[Any], dict[str, Any] | None]:
-    """Version-1 operator configs without their target parameters, and the targets they declared.
-
-    Format version 1 repeated ``bbox_format``, ``min_visibility`` and
-    ``outside_keypoints`` on every image operator. They move to the
-    pipeline's targets: returns the operator configs with those parameters
-    removed and ``ImageTargets(...).to_dict()``, or ``None`` when every
-    operator used the defaults. Operators that disagree (an operator that
-    did not give a parameter had its default) are a :class:`ConfigError`: a
-    version-1 pipeline like that read boxes in two formats. A flip's
-    ``min_visibility`` and ``outside_keypoints`` never had an effect (a flip
-    cuts no box and moves no keypoint out) and are dropped without a vote.
-
-    >>> ops, targets = targets_from_v1_operators([
-    ...     {"type": "rotate", "params": {"degrees": 10, "bbox_format": "coco"}},
-    ...     {"type": "horizontal_flip", "params": {"bbox_format": "coco"}},
-    ... ])
-    >>> ops
-    [{'type': 'rotate', 'params': {'degrees': 10}}, {'type': 'horizontal_flip', 'params': {}}]
-    >>> targets["bbox_format"]
-    'coco'
-    """
-    out: list[Any] = []
-    votes: dict[str, list[tuple[int, str, Any, bool]]] = {k: [] for k in _V1_TARGET_PARAMS}
-    for i, op in enumerate(op_configs):
-        if not isinstance(op, Mapping) or op.get("type") not in _V1_IMAGE_OPERATORS:
-            out.append(op)
-            continue
-        params = dict(op.get("params") or {})
-        for key, (_, default) in _V1_TARGET_PARAMS.items():
-            given = key in params
-            value = params.pop(key, default)
-            if key != "bbox_format" and op["type"] in _V1_FLIPS:
-                continue
-            votes[key].append((i, str(op["type"]), value, given))
-        out.append({**op, "params": params})
-    targets: dict[str, Any] = {}
-    for key, cast in votes.items():
-        spec_key, default = _V1_TARGET_PARAMS[key]
-        values: list[Any] = []
-        for _, _, value, _ in cast:
-            if value not in values:
-                values.append(value)
-        if len(values) > 1:
-            detail = ", ".join(
-                f"operators[{i}] ({kind}) {value!r}{'' if given else ' (the default)'}"
-                for i, kind, value, given in cast
-            )
-            raise ConfigError(
-                f"this version-1 config gives its image operators different {key} values: "
-                f"{detail}. Targets are now declared once for the whole pipeline: give every "
-                f"image operator the same {key}, or write the config as version 2 with "
-                f"`targets: {{{spec_key}: ...}}` and no {key} on the operators"
-            )
-        if values and values[0] != default:
-            targets[spec_key] = values[0]
-    if not targets:
-        return out, None
-    try:
-        spec = ImageTargets(**targets)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"version-1 image operators: {exc}") from None
-    return out, spec.to_dict()

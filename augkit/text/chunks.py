@@ -170,7 +170,19 @@ class ChunkRecombination(TextAugmenter):
         repeat: float = 0.0,
         separator: str | None = None,
         language: str = "en",
+        **moved: Any,
     ) -> None:
+        for old, new in (("label_key", "label"), ("text_key", "key")):
+            if old in moved:
+                raise TypeError(
+                    f"ChunkRecombination no longer takes {old}: the pipeline's item lens says "
+                    f"which field holds it: Pipeline(..., {new}={moved[old]!r}); give "
+                    "pool_labels to match donors by label"
+                )
+        if moved:
+            raise TypeError(
+                f"ChunkRecombination() got an unexpected keyword argument {next(iter(moved))!r}"
+            )
         self.unit = check_choice("unit", unit, UNITS)
         self.mode = check_choice("mode", mode, MODES)
         self.splice = check_choice("splice", splice, SPLICE_ACTIONS)
@@ -225,6 +237,18 @@ class ChunkRecombination(TextAugmenter):
         self._donor_cache: dict[Any, tuple[str, ...]] | None = None
 
     # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_v1_params(
+        cls, params: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, tuple[Any, bool]]]:
+        """Version-1 parameters without ``label_key`` / ``text_key``, which become the
+        pipeline's ``label`` / ``key`` (version 1 handed label-aware splicing the whole item)."""
+        label_key = params.pop("label_key", None)
+        text_key = params.pop("text_key", "text")
+        if label_key is None:
+            return params, {}
+        return params, {"key": (text_key, True), "label": (label_key, True)}
+
     @classmethod
     def from_dataset(
         cls,

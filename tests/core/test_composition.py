@@ -136,10 +136,12 @@ def test_nested_pipelines_batch_replay_and_serialise(
         out, trace = outer.augment(x, seed=seed, index=i, return_trace=True)
         assert out == outs[i] and trace == traces[i]
         assert outer.replay(x, Trace.from_json(trace.to_json())) == out
-        for step in trace.steps:
-            if step.op == "pipeline":  # a nested step holds the inner trace
+        for k, step in enumerate(trace.steps):
+            if step.op == "pipeline":  # a nested step holds the inner trace, which replays
                 assert set(step.params) == {"seed", "steps"}
-                assert inner_pipe.apply(_input_at(outer, x, trace, step), step.params) is not None
+                before = _input_at(outer, x, trace, step)
+                after = str(outer.replay(x, Trace(seed, 0, i, trace.steps[: k + 1])))
+                assert inner_pipe.apply(before, step.params) == after
     restored = Pipeline.from_json(outer.to_json())
     assert restored.augment_batch(xs, seed=seed) == outs
     assert restored.to_dict() == outer.to_dict()
@@ -289,3 +291,72 @@ def test_values_equal_compares_what_operators_return() -> None:
     assert values_equal({"a": [1, "b"]}, {"a": [1, "b"]}) and not values_equal({"a": 1}, {"b": 1})
     assert values_equal(Labelled("x", 1), Labelled("x", 1))
     assert not values_equal("1", 1)
+
+
+# ----------------------------------------------------------------- one lens per tree
+
+
+def test_a_nested_pipeline_s_lens_is_adopted_or_refused() -> None:
+    inner = Pipeline.sequence([AppendToken()], key="body")
+    outer = Pipeline.sequence([inner, DropChar()])  # declares nothing: takes "body" up
+    assert outer.key == "body" and outer.lens_declared
+    out = outer.augment({"body": "abc", "id": 1}, seed=0)
+    assert out["id"] == 1 and out["body"] != "abc"
+    assert Pipeline.from_dict(outer.to_dict()).to_dict() == outer.to_dict()
+    with pytest.raises(ValueError, match="declare key/label/targets once"):
+        Pipeline.sequence([inner], key="text")
+    # A default lens inside says nothing.
+    assert Pipeline.sequence([Pipeline.sequence([AppendToken()])], key="x").key == "x"
+
+
+def test_with_item_keeps_what_it_is_not_told_to_change() -> None:
+    pipe = Pipeline.sequence([AppendToken()], key="a", label="y")
+    assert (pipe.with_item(key="b").key, pipe.with_item(key="b").lens.label) == ("b", "y")  # type: ignore[attr-defined]
+    assert pipe.with_item(label="z").key == "a"
+    with pytest.raises(TypeError, match="with_item takes key, label or targets"):
+        pipe.with_item(field="b")
+
+
+def test_rng_and_rngs_draw_the_seed_of_the_run() -> None:
+    pipe = Pipeline.sequence([AppendToken(), DropChar()])
+    xs = ["abc", "de", "f"]
+    seeds = [int(item_rng(i).integers(0, 2**63)) for i in range(3)]
+    batch, traces = pipe.augment_batch(
+        xs, rngs=[item_rng(i) for i in range(3)], indices=[5, 6, 7], return_traces=True
+    )
+    assert batch == [
+        pipe.augment(x, seed=s, index=5 + i) for i, (x, s) in enumerate(zip(xs, seeds))
+    ]
+    assert [t.seed for t in traces] == seeds
+    assert pipe.augment("abc", rng=item_rng(0), index=5) == batch[0]
+    assert pipe("abc", rng=item_rng(0), index=5) == batch[0]
+    with pytest.raises(ValueError, match="seed or rngs"):
+        pipe.augment_batch(xs, seed=1, rngs=[item_rng(0)] * 3)
+    with pytest.raises(ValueError, match="3 inputs"):
+        pipe.augment_batch(xs, rngs=[item_rng(0)])
+    with pytest.raises(TypeError, match=r"numpy\.random\.Generator"):
+        pipe.augment("a", rng=3)  # type: ignore[arg-type]
+
+
+def test_nested_and_duck_typed_pipelines_pickle() -> None:
+    import pickle
+
+    inner = Pipeline.sequence([Append("a"), AppendToken()])
+    outer = Pipeline.one_of([inner, Append("b")])
+    again = pickle.loads(pickle.dumps(outer))
+    xs = ["x", "yy", ""]
+    assert again.augment_batch(xs, seed=3, n=2) == outer.augment_batch(xs, seed=3, n=2)
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "match"),
+    [
+        (lambda: Pipeline.sequence(5), TypeError, "ops must be a list of operators, got int"),
+        (lambda: Pipeline.sometimes(3), TypeError, "ops must be a list of operators, got int"),
+        (lambda: Pipeline.one_of("ab"), TypeError, "ops must be a list of operators, got str"),
+        (lambda: Pipeline.some_of([], 1), ValueError, "at least one operator"),
+    ],
+)
+def test_constructor_arguments_are_named(build: Any, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        build()

@@ -210,3 +210,31 @@ def test_from_yaml_and_from_json_given_a_file_say_to_use_load(
         Pipeline.from_yaml("- a\n- b\n")
     with pytest.raises(ConfigError, match="got nothing"):
         Pipeline.from_yaml("")
+
+
+def test_version_1_label_aware_splicing_moves_its_fields_to_the_pipeline() -> None:
+    from augkit.text import ChunkRecombination
+
+    def v1(*ops: dict[str, object]) -> dict[str, object]:
+        return {
+            "format": "augkit.pipeline",
+            "version": 1,
+            "key": None,
+            "operators": list(ops),
+            "chain": {"start": [1.0] + [0.0] * (len(ops) - 1),
+                      "transitions": [[0.0] * len(ops) for _ in ops], "max_steps": None},
+        }  # fmt: skip
+
+    splice = {
+        "type": "chunk_recombination",
+        "params": {"mode": "splice", "pool": ["A. B."], "pool_labels": [1], "label_key": "y",
+                   "text_key": "body"},
+    }  # fmt: skip
+    pipe = Pipeline.from_dict(v1(splice))
+    assert (pipe.key, pipe.lens.label) == ("body", "y")  # type: ignore[attr-defined]
+    assert pipe({"body": "One. Two.", "y": 1}, seed=0)["y"] == 1
+    other = {**splice, "params": {**splice["params"], "label_key": "z"}}
+    with pytest.raises(ConfigError, match=r"different label values: operators\[0\]"):
+        Pipeline.from_dict(v1(splice, other))
+    with pytest.raises(TypeError, match=r"no longer takes label_key.*label='y'"):
+        ChunkRecombination(label_key="y")

@@ -14,10 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from augkit import ConfigError, Identity, Pipeline, item_rng
+from augkit import ConfigError, Identity, Pipeline
 from augkit.base import BaseAugmenter
 from augkit.image import (
     CenterCrop,
@@ -30,10 +28,10 @@ from augkit.image import (
     VerticalFlip,
 )
 from augkit.image import functional as F
-from augkit.image.targets import targets_from_v1_operators
-from augkit.items import lens_from_dict, values_equal
+from augkit.items import values_equal
+from augkit.registry import lens_from_dict
 
-from .helpers import FEW_CHANNELS, apply_with, np_images, operators, seeds
+from .helpers import apply_with
 
 # --------------------------------------------------------------------------- the issue's example
 
@@ -409,7 +407,23 @@ def test_traces_replay_and_say_what_changed() -> None:
 # --------------------------------------------------------------------------- version 1 configs
 
 
+def v1(*ops: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 pipeline config of these operators, in sequence."""
+    n = len(ops)
+    start = [1.0] + [0.0] * (n - 1)
+    trans = [[1.0 if j == i + 1 else 0.0 for j in range(n)] for i in range(n)]
+    return {
+        "format": "augkit.pipeline",
+        "version": 1,
+        "key": None,
+        "operators": list(ops),
+        "chain": {"start": start, "transitions": trans, "max_steps": None},
+    }
+
+
 def test_v1_operator_parameters_move_to_the_targets() -> None:
+    from augkit import Pipeline
+
     ops = [
         {"type": "rotate", "params": {"degrees": 10, "bbox_format": "coco", "min_visibility": 0.3}},
         {
@@ -419,158 +433,58 @@ def test_v1_operator_parameters_move_to_the_targets() -> None:
         {"type": "horizontal_flip", "params": {"bbox_format": "coco"}},
         {"type": "identity"},
     ]
-    out, targets = targets_from_v1_operators(ops)
-    assert out == [
-        {"type": "rotate", "params": {"degrees": 10}},
-        {"type": "center_crop", "params": {"size": 8}},
-        {"type": "horizontal_flip", "params": {}},
-        {"type": "identity"},
+    pipe = Pipeline.from_dict(v1(*ops))
+    assert [op.to_dict() for op in pipe.ops] == [
+        {"type": "rotate", "params": pipe.ops[0].to_dict()["params"]},
+        {"type": "center_crop", "params": pipe.ops[1].to_dict()["params"]},
+        {"type": "horizontal_flip", "params": {"nan_policy": "propagate"}},
+        {"type": "identity", "params": {}},
     ]
-    assert targets is not None
-    assert lens_from_dict(targets) == ImageTargets("coco", min_visibility=0.3)
+    assert "bbox_format" not in pipe.ops[0].to_dict()["params"]
+    assert pipe.lens == ImageTargets("coco", min_visibility=0.3)
     assert ops[0]["params"]["bbox_format"] == "coco"  # the input is not changed
-    # Defaults everywhere: no targets to declare.
-    plain = [{"type": "rotate", "params": {"degrees": 5}}, {"type": "vertical_flip"}]
-    assert targets_from_v1_operators(plain) == (
-        [{"type": "rotate", "params": {"degrees": 5}}, {"type": "vertical_flip", "params": {}}],
-        None,
+    # Defaults everywhere: the default targets.
+    plain = Pipeline.from_dict(
+        v1({"type": "rotate", "params": {"degrees": 5}}, {"type": "vertical_flip"})
     )
+    assert plain.lens == ImageTargets()
     # A flip's min_visibility and keypoint policy never had an effect: no vote.
-    flips = [
-        {"type": "rotate", "params": {"outside_keypoints": "mark"}},
-        {"type": "horizontal_flip", "params": {"outside_keypoints": "drop", "min_visibility": 0.9}},
-    ]
-    assert targets_from_v1_operators(flips)[1] == ImageTargets(keypoints="mark").to_dict()
+    flips = Pipeline.from_dict(
+        v1(
+            {"type": "rotate", "params": {"outside_keypoints": "mark"}},
+            {
+                "type": "horizontal_flip",
+                "params": {"outside_keypoints": "drop", "min_visibility": 0.9},
+            },
+        )
+    )
+    assert flips.lens == ImageTargets(keypoints="mark")
 
 
 def test_v1_operators_that_disagree_are_a_config_error() -> None:
+    from augkit import Pipeline
+
     # The issue's pipeline, as a version-1 config: the flip read coco boxes as pascal_voc.
     ops = [
         {"type": "center_crop", "params": {"size": [200, 300], "bbox_format": "coco"}},
         {"type": "horizontal_flip"},
     ]
     with pytest.raises(ConfigError) as err:
-        targets_from_v1_operators(ops)
+        Pipeline.from_dict(v1(*ops))
     message = str(err.value)
     assert "different bbox_format values" in message
     assert "operators[0] (center_crop) 'coco'" in message
     assert "operators[1] (horizontal_flip) 'pascal_voc' (the default)" in message
     assert "targets: {bbox_format: ...}" in message
     with pytest.raises(ConfigError, match="min_visibility"):
-        targets_from_v1_operators(
-            [
+        Pipeline.from_dict(
+            v1(
                 {"type": "rotate", "params": {"min_visibility": 0.2}},
                 {"type": "random_crop", "params": {"size": 4, "min_visibility": 0.5}},
-            ]
+            )
         )
     with pytest.raises(ConfigError, match="bbox_format must be one of"):
-        targets_from_v1_operators([{"type": "rotate", "params": {"bbox_format": "xyxy"}}])
-
-
-# --------------------------------------------------------------------------- properties
-
-
-@st.composite
-def annotated(draw: Any) -> tuple[dict[str, Any], str, str]:
-    """An image item with boxes in some format and container, each row's label in an extra
-    column and in the "labels" field (a list, array or tensor)."""
-    x = draw(np_images(max_side=24, dtypes=(np.uint8, np.float32), channels=FEW_CHANNELS))
-    H, W = x.shape[:2]
-    n = draw(st.integers(0, 6))
-    rows = []
-    for i in range(n):
-        x0 = draw(st.integers(0, W - 1))
-        y0 = draw(st.integers(0, H - 1))
-        rows.append([x0, y0, draw(st.integers(x0 + 1, W)), draw(st.integers(y0 + 1, H)), i])
-    fmt = draw(st.sampled_from(FORMATS))
-    kind = draw(st.sampled_from(CONTAINERS))
-    pascal = np.array(rows, dtype=np.float64).reshape(n, 5)
-    pascal[:, :4] = F.convert_boxes(pascal[:, :4], "pascal_voc", fmt, (H, W))
-    label_kind = draw(st.sampled_from(["list", "numpy", "tensor"]))
-    labels: Any = list(range(n))
-    if label_kind == "numpy":
-        labels = np.arange(n)
-    elif label_kind == "tensor":
-        labels = torch.arange(n)
-    boxes: Any = [list(r) for r in pascal] if kind == "list" else pascal
-    if kind == "numpy32":
-        boxes = pascal.astype(np.float32)
-    elif kind == "tensor":
-        boxes = torch.from_numpy(pascal)
-    return {"image": x, "bboxes": boxes, "labels": labels}, fmt, kind
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    scene=annotated(),
-    ops=st.lists(operators(), min_size=1, max_size=3),
-    min_visibility=st.sampled_from([0.0, 0.3, 0.9]),
-    min_area=st.sampled_from([0.0, 2.0, 30.0]),
-    seed=seeds,
-)
-def test_box_count_equals_label_count_after_any_pipeline(
-    scene: Any, ops: list[Any], min_visibility: float, min_area: float, seed: int
-) -> None:
-    item, fmt, kind = scene
-    spec = ImageTargets(
-        fmt, label_fields=["labels"], min_visibility=min_visibility, min_area=min_area
-    )
-    out = Pipeline.sequence(ops, targets=spec)(item, seed=seed)
-    boxes, labels = out["bboxes"], out["labels"]
-    assert type(boxes) is type(item["bboxes"]) and type(labels) is type(item["labels"])
-    assert len(boxes) == len(labels)
-    ids = [int(r[4]) for r in boxes]
-    assert ids == [int(v) for v in labels] and ids == sorted(ids)  # aligned and in order
-    h, w = out["image"].shape[:2]
-    rows = np.asarray(boxes, dtype=np.float64).reshape(-1, 5)
-    pascal = F.convert_boxes(rows[:, :4], fmt, "pascal_voc", (h, w))
-    tol = 1e-4 * max(h, w) if kind == "numpy32" else 1e-6 * max(h, w)
-    assert (pascal[:, :2] >= -tol).all() and (pascal[:, 2] <= w + tol).all()
-    assert (pascal[:, 3] <= h + tol).all()
-    areas = (pascal[:, 2] - pascal[:, 0]) * (pascal[:, 3] - pascal[:, 1])
-    assert (areas >= min_area - 1e-3 * max(1.0, min_area)).all()
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    h=st.integers(1, 2000),
-    w=st.integers(1, 2000),
-    data=st.data(),
-    source=st.sampled_from(FORMATS),
-    target=st.sampled_from(FORMATS),
-)
-def test_box_formats_invert_each_other(h: int, w: int, data: Any, source: str, target: str) -> None:
-    corners = st.floats(0.0, 1.0, allow_nan=False)
-    rows = data.draw(st.lists(st.tuples(corners, corners, corners, corners), max_size=5))
-    p = np.array(
-        [[min(a, b) * w, min(c, d) * h, max(a, b) * w, max(c, d) * h] for a, b, c, d in rows]
-    ).reshape(-1, 4)
-    there = F.convert_boxes(
-        F.convert_boxes(p, "pascal_voc", source, (h, w)), source, target, (h, w)
-    )
-    back = F.convert_boxes(there, target, "pascal_voc", (h, w))
-    assert np.allclose(back, p, rtol=0, atol=1e-9 * max(h, w))
-
-
-@settings(max_examples=100, deadline=None)
-@given(scene=annotated(), seed=seeds)
-def test_any_operator_alone_equals_its_functional_call(scene: Any, seed: int) -> None:
-    item, fmt, _ = scene
-    spec = ImageTargets(fmt, label_fields=["labels"])
-    value = spec.split(item)[0]
-    for op, call in (
-        (HorizontalFlip(), F.hflip),
-        (VerticalFlip(), F.vflip),
-        (CenterCrop(3, pad_if_needed=True), None),
-        (Rotate(25), None),
-    ):
-        params = op.sample_params(value, item_rng(seed))
-        out = op.apply(value, params)
-        assert isinstance(out, TargetItem)
-        if call is not None:
-            assert out == call(value)
-    rotated = Rotate(25).apply(value, {"angle": 12.5})
-    assert rotated == F.rotate(value, 12.5, "bilinear")
+        Pipeline.from_dict(v1({"type": "rotate", "params": {"bbox_format": "xyxy"}}))
 
 
 def test_a_v1_pipeline_config_with_coco_operators_reads_with_coco_targets() -> None:
@@ -597,3 +511,50 @@ def test_a_v1_pipeline_config_with_coco_operators_reads_with_coco_targets() -> N
     clash = {**v1, "operators": [v1["operators"][0], {"type": "rotate", "params": {}}]}
     with pytest.raises(ConfigError):
         Pipeline.from_dict(clash)
+
+
+def test_targets_of_a_nested_pipeline_are_the_outer_pipeline_s() -> None:
+    from augkit import Pipeline
+
+    coco = ImageTargets(bbox_format="coco")
+    inner = Pipeline.sequence([CenterCrop((200, 300)), HorizontalFlip()], targets=coco)
+    item = {"image": np.zeros((240, 320, 3), np.uint8), "bboxes": [[10, 10, 100, 100]]}
+    expected = inner.augment(item, seed=0)["bboxes"]
+    assert expected == [[200.0, 0.0, 100.0, 90.0]]
+    # An outer pipeline that declares nothing takes the nested targets up ...
+    outer = Pipeline.sequence([inner])
+    assert outer.lens == coco and outer.augment(item, seed=0)["bboxes"] == expected
+    assert Pipeline.from_dict(outer.to_dict()).augment(item, seed=0)["bboxes"] == expected
+    # ... and one that declares other targets is refused, not silently obeyed.
+    with pytest.raises(ValueError, match="declare key/label/targets once"):
+        Pipeline.sequence([inner], targets=ImageTargets())
+
+
+def test_with_item_and_wrapper_keys_do_not_drop_targets() -> None:
+    from augkit import Pipeline
+
+    pipe = Pipeline.sequence([HorizontalFlip()], targets=ImageTargets(bbox_format="coco"))
+    with pytest.raises(ValueError, match="no key or label"):
+        pipe.with_item(label="y")
+    assert pipe.with_item(targets=ImageTargets()).lens == ImageTargets()
+    torch_mod = pytest.importorskip("augkit.torch")
+    with pytest.raises(ValueError, match="no key or label"):
+        torch_mod.AugmentedDataset([{"image": np.zeros((4, 4), np.uint8)}], pipe, key="image")
+
+
+def test_the_example_image_config_runs_on_the_bundled_sample() -> None:
+    from pathlib import Path
+
+    from augkit import Pipeline
+    from augkit.image.preview import load_sample
+
+    root = Path(__file__).resolve().parents[2]
+    pipe = Pipeline.load(root / "examples" / "image_pipeline.yaml")
+    sample = load_sample()
+    outs = pipe.augment_batch([sample] * 8, seed=0)
+    labels = {row[4] for row in sample["bboxes"]}
+    for out in outs:
+        assert out["image"].shape[:2] == (224, 224)
+        assert len(out["bboxes"]) <= len(sample["bboxes"])
+        assert {row[4] for row in out["bboxes"]} <= labels  # a box keeps its label column
+        assert len(out["keypoints"]) == len(sample["keypoints"])  # marked, never dropped
