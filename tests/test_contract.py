@@ -47,7 +47,12 @@ def _image_inputs() -> list[Any]:
 
 def _image(factory: Callable[[], Any]) -> Callable[..., list[Case]]:
     def cases(**_: Any) -> list[Case]:
-        return [(factory(), _image_inputs(), {})]
+        from augkit.image import ImageTargets
+
+        # As items come (a dict read with the default targets at every step),
+        # and with the targets declared once on the pipeline.
+        declared = {"item": {"targets": ImageTargets(keypoints="mark", min_visibility=0.2)}}
+        return [(factory(), _image_inputs(), {}), (factory(), _image_inputs(), declared)]
 
     return cases
 
@@ -154,9 +159,12 @@ def test_operator_contract(name: str, request: pytest.FixtureRequest) -> None:
 
 
 def test_a_minimal_duck_typed_operator_passes_the_contract() -> None:
-    check_operator(Append("a"), ["x", "", "some text"])
     # Two outcomes only (k in {1, 2}): a third distinct variant is impossible, and flagged.
-    check_operator(AppendToken(), TEXTS, distinct_possible=True)
+    check_operator(Append("a"), ["x", "", "some text"])
+    # A thousand tokens: three distinct variants within four tries, whatever the seed
+    # (a clash needs two draws of 1,000 to agree four times over).
+    many = AppendToken(tokens=[f"t{i}" for i in range(1000)])
+    check_operator(many, TEXTS, distinct_possible=True)
 
 
 def test_the_checker_catches_broken_operators() -> None:

@@ -85,13 +85,16 @@ def check_operator(
     *,
     seeds: Sequence[int] = (0, 1, 7),
     distinct_possible: bool = False,
+    item: Mapping[str, Any] | None = None,
 ) -> None:
     """Check ``op`` against the operator contract (module doc) on ``examples``.
 
     ``examples`` are inputs the operator takes (:class:`~augkit.items.Labelled`
     ones for a label-aware operator). With ``distinct_possible=True`` every
     example must admit three distinct variants within the default tries
-    (otherwise only the flagging is checked). Raises :class:`ContractError`.
+    (otherwise only the flagging is checked). ``item``: the item lens of the
+    pipelines the operator is checked in (``{"targets": ImageTargets()}``;
+    default: items as they are). Raises :class:`ContractError`.
     """
     examples = list(examples)
     if not examples:
@@ -153,15 +156,20 @@ def check_operator(
             singles = [op.apply(x, p) for x, p in zip(examples, all_params)]
             if len(outs) != len(examples) or not all(map(values_equal, outs, singles)):
                 _fail("batch", f"{name}.apply_batch differs from apply item by item")
-        _check_in_pipeline(op, name, examples, seed, distinct_possible)
+        _check_in_pipeline(op, name, examples, seed, distinct_possible, dict(item or {}))
 
 
 def _check_in_pipeline(
-    op: Any, name: str, examples: list[Any], seed: int, distinct_possible: bool
+    op: Any,
+    name: str,
+    examples: list[Any],
+    seed: int,
+    distinct_possible: bool,
+    lens: dict[str, Any],
 ) -> None:
     # Labelled examples become (value, label) tuples: the pipeline's lens splits them.
     items = [(x.value, x.label) if isinstance(x, Labelled) else x for x in examples]
-    pipe = Pipeline.sequence([op], key=None)
+    pipe = Pipeline.sequence([op], **(lens or {"key": None}))
     outs, traces = pipe.augment_batch(items, seed=seed, return_traces=True)
     for i, item in enumerate(items):
         alone, trace = pipe.augment(item, seed=seed, index=i, return_trace=True)
@@ -188,6 +196,9 @@ def _check_in_pipeline(
         _fail("variants", "augment(n=3) differs from augment_batch(n=3)")
     if not values_equal(variants[0], pipe.augment(first, seed=seed)):
         _fail("variants", "variant 0 differs from a plain augment() call")
+    for out, t in zip(variants, vtraces):
+        if not values_equal(pipe.replay(first, Trace.from_json(t.to_json())), out):
+            _fail("variants", f"variant {t.variant} of {name} does not replay from its trace")
     distinct, dtraces = pipe.augment(first, seed=seed, n=3, distinct=True, return_trace=True)
     value = first[0] if isinstance(first, tuple) else first
     seen = [value]
