@@ -23,17 +23,6 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any, Literal, Protocol
 
-__all__ = [
-    "LineError",
-    "decode_line",
-    "dumps_line",
-    "find_non_finite",
-    "iter_jsonl",
-    "iter_lines",
-    "load_jsonl",
-    "parse_line",
-]
-
 # Characters that str.splitlines() breaks at and json.dumps(ensure_ascii=False)
 # leaves raw (it escapes everything below U+0020 already).
 _RAW_SEPARATORS = re.compile("[\x85\u2028\u2029]")

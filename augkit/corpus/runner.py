@@ -71,6 +71,7 @@ from .._jsonl import dumps_line
 from ..errors import AugkitError
 from ..items import FieldLens
 from ..pipeline import Pipeline
+from ..seeding import ATTEMPT_BITS, VARIANT_BITS
 from ..trace import Trace
 from ..validation import check_bool, check_int
 from . import journal as _journal
@@ -261,15 +262,20 @@ def augment_corpus(
     Raises :class:`~augkit.corpus.InputError`,
     :class:`~augkit.corpus.ResumeError`, :class:`ItemFailedError`,
     :class:`~augkit.ConfigError` or :class:`~augkit.ModelUnavailableError`
-    (all :class:`~augkit.AugkitError`) for problems a user can fix.
+    (all :class:`~augkit.AugkitError`) for problems a user can fix. Their
+    messages name settings as the ``augkit augment`` command spells them:
+    the parameter with dashes (``--skip-bad`` is ``skip_bad=True``,
+    ``--label-field`` is ``label_field``).
     """
     say = log or (lambda msg: None)
     if not isinstance(pipeline, Pipeline):
         raise TypeError(f"pipeline must be an augkit.Pipeline, got {type(pipeline).__name__}")
-    n = check_int("n", n, low=1)
+    # The pipeline's own bounds, checked before any record is read: a bad
+    # argument is not a bad record.
+    n = check_int("n", n, low=1, high=2**VARIANT_BITS - 1)
     seed = check_int("seed", seed, low=0)
     distinct = check_bool("distinct", distinct)
-    max_tries = check_int("max_tries", max_tries, low=1)
+    max_tries = check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
     batch_size = check_int("batch_size", batch_size, low=1)
     labels = _field_names("label_field", label_field)
     drops = _field_names("drop_field", drop_field)
