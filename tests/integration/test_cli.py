@@ -1024,3 +1024,17 @@ def test_replay_gives_label_aware_operators_the_label(
     # Without the label fields the operator has no label to replay with: a clear error.
     code = run(*base, "--field", "body")
     assert_user_error(capsys, code, "cannot replay this trace", "needs the item's label")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"n": 2**24}, r"n must be an integer in \[1, 16777215\]"),
+     ({"max_tries": 70_000, "distinct": True}, r"max_tries must be an integer in \[1, 65536\]")],
+)  # fmt: skip
+def test_out_of_range_arguments_are_not_blamed_on_a_record(
+    work: Path, kwargs: dict[str, Any], match: str
+) -> None:
+    inp = write_jsonl(work / "in.jsonl", [{"text": t} for t in texts(3)])
+    with pytest.raises(ValueError, match=match):
+        augment_corpus(inp, work / "out.jsonl", pipe(), skip_bad=True, **kwargs)
+    assert not list(work.glob("out.jsonl*"))  # nothing written, no record skipped
