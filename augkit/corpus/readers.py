@@ -103,10 +103,15 @@ def open_input(path: Path, mode: str = "rb", **kwargs: Any) -> IO[Any]:
         raise InputError(file_problem(exc, "input file", path)) from None
 
 
-def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+def field_names(name: str, value: str | Sequence[str] | None) -> list[str]:
+    """A field option as a list of names, in order, each once."""
     if value is None:
-        return ()
-    return (value,) if isinstance(value, str) else tuple(value)
+        return []
+    names = [value] if isinstance(value, str) else list(value)
+    for v in names:
+        if not isinstance(v, str) or not v:
+            raise TypeError(f"{name} must be a field name or a list of field names, got {v!r}")
+    return list(dict.fromkeys(names))
 
 
 @dataclass
@@ -198,7 +203,12 @@ def read_records(
     whole file (cannot open it, a CSV without the column, undecodable CSV,
     a reserved field name).
     """
-    fields = _Fields(field, _names(label_field), _names(drop_field), for_output)
+    fields = _Fields(
+        field,
+        tuple(field_names("label_field", label_field)),
+        tuple(field_names("drop_field", drop_field)),
+        for_output,
+    )
     return _read(Path(path), fmt, fields)
 
 
@@ -292,7 +302,12 @@ def scan_input(
     Done before any output is written, so a bad input is reported without
     leaving a half-written file behind.
     """
-    fields = _Fields(field, _names(label_field), _names(drop_field), for_output)
+    fields = _Fields(
+        field,
+        tuple(field_names("label_field", label_field)),
+        tuple(field_names("drop_field", drop_field)),
+        for_output,
+    )
     good = 0
     bad: list[BadRecord] = []
     for rec in _read(Path(path), fmt, fields):

@@ -82,6 +82,7 @@ from .readers import (
     Record,
     check_fields_exist,
     detect_format,
+    field_names,
     open_input,
     read_records,
     scan_input,
@@ -177,17 +178,6 @@ def fingerprint(
     }
 
 
-def _field_names(name: str, value: str | Sequence[str] | None) -> list[str]:
-    """A field option as a list of names, in order, each once."""
-    if value is None:
-        return []
-    names = [value] if isinstance(value, str) else list(value)
-    for v in names:
-        if not isinstance(v, str) or not v:
-            raise TypeError(f"{name} must be a field name or a list of field names, got {v!r}")
-    return list(dict.fromkeys(names))
-
-
 def _check_fields(
     field: str, labels: list[str], drops: list[str], fmt: str, pipeline: Pipeline
 ) -> None:
@@ -277,8 +267,8 @@ def augment_corpus(
     distinct = check_bool("distinct", distinct)
     max_tries = check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
     batch_size = check_int("batch_size", batch_size, low=1)
-    labels = _field_names("label_field", label_field)
-    drops = _field_names("drop_field", drop_field)
+    labels = field_names("label_field", label_field)
+    drops = field_names("drop_field", drop_field)
     fmt = detect_format(input, fmt)
     _check_fields(field, labels, drops, fmt, pipeline)
     pipe = record_pipeline(pipeline, field, labels)
