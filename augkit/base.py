@@ -10,7 +10,7 @@ the constructor's arguments, ``repr`` and an availability check for models.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, final
 
 import numpy as np
@@ -19,10 +19,63 @@ from ._json import to_jsonable
 from .errors import ConfigError
 from .protocol import ANY, TEXT, Params, snake_case
 from .registry import operator_from_dict, register
-from .seeding import as_seed, batch_rngs, give_back_streams, one_rng, resolve_indices, take_streams
+from .seeding import (
+    BatchStream,
+    Rng,
+    Stream,
+    as_seed,
+    batch_rngs,
+    epoch_word,
+    item_word,
+    one_rng,
+    resolve_indices,
+    seed_word,
+    stream_base,
+    stream_bases,
+)
 from .validation import MAX_U64, check_batch, check_int
 
 __all__ = ["BaseAugmenter", "Identity", "TextAugmenter", "checked_outputs"]
+
+
+#: From this many items on, a group's parameters are drawn in numpy through an
+#: operator's ``sample_params_batch`` hook; below it, item by item. The values
+#: are the same either way; small groups are faster item by item
+#: (benchmarks/pipeline_overhead.py).
+BATCH_MIN = 24
+
+
+def draw_params(
+    who: str,
+    sample: Callable[[Any, Any], Any],
+    sample_batch: Callable[[list[Any], BatchStream], Any] | None,
+    xs: list[Any],
+    words: list[int],
+    stream: int,
+) -> list[Any]:
+    """Every item's parameters from stream ``stream`` of its word: the seeding rule.
+
+    ``sample_params_batch`` (when the operator has it) draws a large group
+    at once from a :class:`~augkit.seeding.BatchStream`; otherwise one
+    :class:`~augkit.seeding.Stream`, re-positioned per item, goes to
+    ``sample_params``. Both give each item the same values.
+    """
+    if sample_batch is not None and len(xs) >= BATCH_MIN:
+        bases = stream_bases(np.array(words, dtype=np.uint64), stream)
+        out = list(sample_batch(xs, BatchStream(bases)))
+        if len(out) != len(xs):
+            raise RuntimeError(
+                f"{who}.sample_params_batch returned {len(out)} parameter sets for {len(xs)} inputs"
+            )
+        return out
+    s = Stream(0)
+    params = []
+    for x, w in zip(xs, words):
+        s._base = stream_base(w, stream)
+        s._d = 0
+        s._generator = None
+        params.append(sample(x, s))
+    return params
 
 
 def checked_outputs(who: str, outs: Any, n: int) -> list[Any]:
@@ -65,7 +118,7 @@ class BaseAugmenter:
     def validate_input(self, x: Any) -> None:
         """Raise ``TypeError``/``ValueError`` for inputs this operator cannot take."""
 
-    def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
+    def sample_params(self, x: Any, rng: Rng) -> Params:
         """Draw every random choice for input ``x`` from ``rng``."""
         return {}
 
@@ -103,9 +156,7 @@ class BaseAugmenter:
         return [self.apply(x, p) for x, p in zip(xs, params)]
 
     # -- convenience ----------------------------------------------------
-    def __call__(
-        self, x: Any, *, seed: int | None = None, rng: np.random.Generator | None = None
-    ) -> Any:
+    def __call__(self, x: Any, *, seed: int | None = None, rng: Rng | None = None) -> Any:
         """Augment one input: ``apply(x, sample_params(x, rng))``.
 
         ``seed`` gives the same result as item 0 of :meth:`augment_batch` with
@@ -137,12 +188,12 @@ class BaseAugmenter:
             params = [self.sample_params(x, g) for x, g in zip(xs, gens)]
         else:
             idx = resolve_indices(len(xs), indices)
-            epoch = check_int("epoch", epoch, low=0, high=MAX_U64)
-            streams = take_streams(as_seed(seed))
-            try:
-                params = [self.sample_params(x, streams.at(epoch, i, 0)) for x, i in zip(xs, idx)]
-            finally:
-                give_back_streams(streams)
+            ew = epoch_word(
+                seed_word(as_seed(seed)), check_int("epoch", epoch, low=0, high=MAX_U64)
+            )
+            words = [item_word(ew, i) for i in idx]
+            batch = getattr(self, "sample_params_batch", None)
+            params = draw_params(self.name, self.sample_params, batch, xs, words, 0)
         return checked_outputs(self.name, self._apply_batch(xs, params), len(xs))
 
     # -- availability -------------------------------------------------

@@ -17,13 +17,14 @@ from __future__ import annotations
 import itertools
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .errors import ConfigError
+from .seeding import Rng
 from .validation import check_fraction, check_int, check_number
 
 __all__ = [
@@ -84,6 +85,34 @@ class MarkovChain:
                 )
         for arr in (self.start, self.transitions, self.stop):
             arr.setflags(write=False)
+        self.fixed_path = self._fixed_path()
+        # Cumulative rows as one matrix (row n = start), +inf past a row that
+        # never stops: the vectorised twin of the bisect lists above.
+        self._cum_matrix = np.array([*self._cum_rows, self._cum_start], dtype=np.float64)
+
+    def _fixed_path(self) -> tuple[int, ...] | None:
+        """The one path a chain with a single outcome per step can take, or ``None``.
+
+        ``Pipeline.sequence`` is such a chain: sampling it would draw uniforms
+        to arrive where it must.
+        """
+        path: list[int] = []
+        row, stop = self.start, self.stop_at_start
+        while True:
+            outcomes = np.flatnonzero(row > 0)
+            if stop > 0:
+                if len(outcomes) or stop < 1.0:
+                    return None
+                return tuple(path)
+            if len(outcomes) != 1 or row[outcomes[0]] < 1.0:
+                return None
+            state = int(outcomes[0])
+            path.append(state)
+            if self.max_steps is not None and len(path) >= self.max_steps:
+                return tuple(path)
+            if len(path) > self.n_states and self.max_steps is None:
+                return None  # unreachable: validation refuses a walk that cannot stop
+            row, stop = self.transitions[state], float(self.stop[state])
 
     # ------------------------------------------------------------------ basics
     @property
@@ -136,7 +165,7 @@ class MarkovChain:
         return sorted(self._reachable() - can_stop)
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, rng: np.random.Generator) -> list[int]:
+    def sample(self, rng: Rng) -> list[int]:
         """One walk: the list of visited states, at most ``max_steps`` long.
 
         Each step draws one ``rng.random()`` and picks the state whose
@@ -154,7 +183,31 @@ class MarkovChain:
             state = bisect_right(rows[state], rng.random())
         return path
 
-    def sample_from_stream(self, rng: np.random.Generator) -> list[int]:
+    def sample_batch(self, random: Callable[[], NDArray[np.float64]], n: int) -> list[list[int]]:
+        """``n`` walks at once: ``random()`` gives the next uniform of every walk.
+
+        The same walks as :meth:`sample` on each walk's own sequence of
+        uniforms, computed with one comparison against the cumulative rows per
+        step instead of a bisect per walk and step.
+        """
+        m = self.n_states
+        paths: list[list[int]] = [[] for _ in range(n)]
+        state = np.full(n, m)  # row m of the matrix is the start
+        active = np.ones(n, dtype=bool)
+        steps = 0
+        while active.any():
+            u = random()
+            nxt = (self._cum_matrix[state] <= u[:, None]).sum(axis=1)
+            active &= nxt < m
+            for i in np.flatnonzero(active).tolist():
+                paths[i].append(int(nxt[i]))
+            state = np.where(active, nxt, state)
+            steps += 1
+            if self.max_steps is not None and steps >= self.max_steps:
+                break
+        return paths
+
+    def sample_from_stream(self, rng: Rng) -> list[int]:
         """:meth:`sample` for a generator used for nothing else afterwards.
 
         Gives the same path as :meth:`sample` on a generator in the same

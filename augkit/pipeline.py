@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 
 from . import _config
 from ._json import to_jsonable
-from .base import BaseAugmenter, checked_outputs
+from .base import BATCH_MIN, BaseAugmenter, checked_outputs, draw_params
 from .errors import ConfigError, ModelUnavailableError
 from .items import FieldLens, ItemLens, Labelled, values_equal
 from .markov import MarkovChain, one_of_chain, sequence_chain, some_of_chain, sometimes_chain
@@ -36,14 +36,23 @@ from .protocol import ANY, TEXT, Augmenter, Params, operator_name
 from .registry import get_operator_class, lens_from_dict, operator_from_dict, register
 from .seeding import (
     ATTEMPT_BITS,
+    STREAMS_VERSION,
+    U64,
     VARIANT_BITS,
-    ItemStreams,
+    BatchStream,
+    Rng,
+    Stream,
     as_seed,
     draw_seed,
-    give_back_streams,
+    epoch_word,
+    item_word,
+    item_words,
     resolve_indices,
+    seed_epoch_word,
+    seed_word,
     seeds_of,
-    take_streams,
+    stream_base,
+    stream_bases,
 )
 from .trace import Step, Trace
 from .validation import MAX_U64, check_batch, check_bool, check_int
@@ -70,13 +79,28 @@ class _Op:
     nested :class:`Pipeline` is run by the loop itself (``nested``).
     """
 
-    __slots__ = ("draws", "name", "needs_label", "nested", "op", "run", "run_one", "validate")
+    __slots__ = (
+        "draws",
+        "name",
+        "needs_label",
+        "nested",
+        "op",
+        "run",
+        "run_one",
+        "sample_batch",
+        "validate",
+    )
 
     def __init__(self, op: Any) -> None:
         self.op = op
         self.name = operator_name(op)
         self.nested: Pipeline | None = op if isinstance(op, Pipeline) else None
         self.needs_label = bool(getattr(op, "needs_label", False))
+        # The optional hook that draws a whole group's parameters from a BatchStream.
+        batch = getattr(op, "sample_params_batch", None)
+        self.sample_batch: Callable[[list[Any], BatchStream], list[Params]] | None = (
+            batch if callable(batch) else None
+        )
         name = self.name
         if isinstance(op, BaseAugmenter):
             cls = type(op)
@@ -130,39 +154,53 @@ class _Draw:
     """Parameters drawn by the seeding rule, each item at its own coordinates.
 
     ``coords[i] = (seed, epoch, index, variant, attempt)``; items of one batch
-    usually share the seed, a nested pipeline's items each have their own.
+    usually share the seed and epoch, a nested pipeline's items each have
+    their own seed. Each item's word is computed once; its streams are
+    positions on that word's counter (:mod:`augkit.seeding`).
     """
 
     def __init__(self, coords: list[tuple[int, int, int, int, int]]) -> None:
         self.coords = coords
-        self._streams: dict[int, ItemStreams] = {}
-        # Per item: its streams' positioning method and the rest of its coordinates.
-        self._at = []
-        for c in coords:
-            streams = self._streams.get(c[0])
-            if streams is None:
-                streams = self._streams[c[0]] = take_streams(c[0])
-            self._at.append((streams.at, c[1], c[2], c[3], c[4]))
+        self.words = _item_words(coords)
+        self._stream: Stream | None = None
+        self._array: U64 | None = None
 
     def close(self) -> None:
-        for streams in self._streams.values():
-            give_back_streams(streams)
-        self._streams = {}
+        pass
 
-    def rng(self, i: int, stream: int) -> np.random.Generator:
-        at, epoch, index, variant, attempt = self._at[i]
-        return at(epoch, index, stream, variant, attempt)
+    def rng(self, i: int, stream: int) -> Stream:
+        """Stream ``stream`` of item ``i``: one object, re-positioned (valid until the next call)."""
+        s = self._stream
+        if s is None:
+            s = self._stream = Stream(0)
+        s._base = stream_base(self.words[i], stream)
+        s._d = 0
+        s._generator = None
+        return s
+
+    def batch(self, members: list[int], stream: int) -> BatchStream:
+        """Stream ``stream`` of the items ``members``, as numpy arrays."""
+        if self._array is None:
+            self._array = np.array(self.words, dtype=np.uint64)
+        return BatchStream(stream_bases(self._array[members], stream))
 
     def paths(self, pipe: Pipeline) -> list[list[int]]:
-        sample = pipe.chain.sample_from_stream
-        return [sample(self.rng(i, 0)) for i in range(len(self.coords))]
+        chain = pipe.chain
+        n = len(self.coords)
+        fixed = chain.fixed_path
+        if fixed is not None:  # one outcome per row: nothing to sample
+            return [list(fixed) for _ in range(n)]
+        if n >= BATCH_MIN:
+            return chain.sample_batch(self.batch(list(range(n)), 0).random, n)
+        return [chain.sample(self.rng(i, 0)) for i in range(n)]
 
     def params(self, members: list[int], k: int, op: _Op, feed: list[Any]) -> list[Params]:
         if not op.draws:
             # BaseAugmenter's own sample_params: no draw, no stream to position.
             return [{} for _ in feed]
-        sample = op.op.sample_params
-        return [to_jsonable(sample(x, self.rng(i, k + 1))) for i, x in zip(members, feed)]
+        words = [self.words[i] for i in members]
+        drawn = draw_params(op.name, op.op.sample_params, op.sample_batch, feed, words, k + 1)
+        return [to_jsonable(p) for p in drawn]
 
     def param(self, i: int, k: int, op: _Op, x: Any) -> Params:
         """:meth:`params` of one item."""
@@ -181,6 +219,26 @@ class _Draw:
         """A nested step's parameters: the child seed and the inner run's steps."""
         assert isinstance(child, _Draw)
         return [_nested_record(c[0], st) for c, st in zip(child.coords, inner)]
+
+
+def _item_words(coords: list[tuple[int, int, int, int, int]]) -> list[int]:
+    """Each item's word; a batch sharing seed and epoch is computed in numpy."""
+    if len(coords) == 1:
+        seed, epoch, index, variant, attempt = coords[0]
+        return [item_word(seed_epoch_word(seed, epoch), index, variant, attempt)]
+    if len(coords) >= BATCH_MIN and len({(c[0], c[1]) for c in coords}) == 1:
+        first = epoch_word(seed_word(coords[0][0]), coords[0][1])
+        cols = np.array([c[2:] for c in coords], dtype=np.uint64)
+        return item_words(first, cols[:, 0], cols[:, 1], cols[:, 2]).tolist()  # type: ignore[no-any-return]
+    epochs: dict[tuple[int, int], int] = {}
+    out = []
+    for seed, epoch, index, variant, attempt in coords:
+        ew = epochs.get((seed, epoch))
+        if ew is None:
+            ew = epoch_word(seed_word(seed), epoch)
+            epochs[(seed, epoch)] = ew
+        out.append(item_word(ew, index, variant, attempt))
+    return out
 
 
 class _Replay:
@@ -632,7 +690,7 @@ class Pipeline:
         x: Any,
         *,
         seed: int | None = None,
-        rng: np.random.Generator | None = None,
+        rng: Rng | None = None,
         epoch: int = 0,
         index: int = 0,
         n: int | None = None,
@@ -653,13 +711,14 @@ class Pipeline:
         of the run, as :meth:`sample_params` does).
         """
         index = check_int("index", index, low=0, high=MAX_U64)
-        check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
+        if max_tries != 4:
+            check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
         seeds = seeds_of(1, seed, None if rng is None else [rng])
         if n is None and distinct is False and not return_trace:
             # One plain output (Dataset.__getitem__): the same loop, without the
             # bookkeeping of variants and traces.
             value, label, put = self.lens.split(x)
-            first = seeds if isinstance(seeds, int) else seeds[0]
+            first = seeds if type(seeds) is int else seeds[0]  # type: ignore[index]
             coords = (first, check_int("epoch", epoch, low=0, high=MAX_U64), index, 0, 0)
             return put(self._run([value], [label], _Draw([coords]), traced=False)[0][0])
         outs, traces = self._augment(
@@ -709,7 +768,7 @@ class Pipeline:
         x: Any,
         *,
         seed: int | None = None,
-        rng: np.random.Generator | None = None,
+        rng: Rng | None = None,
         epoch: int = 0,
         index: int = 0,
     ) -> Any:
@@ -755,7 +814,7 @@ class Pipeline:
     def validate_input(self, x: Any) -> None:
         """Nothing to check here: each operator validates its input at its own step."""
 
-    def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
+    def sample_params(self, x: Any, rng: Rng) -> Params:
         """``{"seed": s, "steps": [...]}``: a seed drawn from ``rng`` and the run it gives.
 
         ``x`` is an operator's input (a value, or :class:`~augkit.items.Labelled`
@@ -845,7 +904,11 @@ class Pipeline:
     # ------------------------------------------------------------------ config
     def to_dict(self) -> dict[str, Any]:
         """A plain, versioned config; operators are referred to by registered name."""
-        d: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION}
+        d: dict[str, Any] = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "streams": STREAMS_VERSION,
+        }
         if self.lens_declared:  # a default lens follows from the modality when read back
             if isinstance(self.lens, FieldLens):
                 d["key"], d["label"] = self.lens.key, self.lens.label
@@ -887,8 +950,16 @@ class Pipeline:
         if version == 1:
             config = _from_version_1(config)
         unknown = set(config) - {
-            "format", "version", "key", "label", "targets", "operators", "chain", "state_ops"
+            "format", "version", "streams", "key", "label", "targets", "operators", "chain",
+            "state_ops",
         }  # fmt: skip
+        streams = config.get("streams", STREAMS_VERSION)
+        if streams != STREAMS_VERSION:
+            raise ConfigError(
+                f"this config asks for random streams version {streams!r}; this augkit draws "
+                f"with version {STREAMS_VERSION} (outputs of other versions still replay from "
+                "their traces, which carry their parameters)"
+            )
         if unknown:
             raise ConfigError(f"unknown keys in pipeline config: {sorted(unknown)}")
         ops_cfg = config.get("operators")

@@ -32,7 +32,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-import numpy as np
+from .seeding import Rng
 
 __all__ = [
     "ANY",
@@ -59,7 +59,7 @@ class Augmenter(Protocol):
 
     modality: str
 
-    def sample_params(self, x: Any, rng: np.random.Generator) -> Mapping[str, Any]: ...
+    def sample_params(self, x: Any, rng: Rng) -> Mapping[str, Any]: ...
 
     def apply(self, x: Any, params: Mapping[str, Any]) -> Any: ...
 

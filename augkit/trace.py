@@ -16,6 +16,7 @@ from typing import Any
 
 from ._json import to_jsonable
 from .errors import ConfigError
+from .seeding import STREAMS_VERSION
 from .validation import check_int
 
 __all__ = ["Step", "Trace"]
@@ -116,6 +117,9 @@ class Trace:
     attempt: int = 0
     changed: bool | None = None
     distinct: bool | None = None
+    #: The stream function that drew it (:data:`augkit.seeding.STREAMS_VERSION`);
+    #: 1 for traces of augkit 0.1, which replay all the same (parameters are recorded).
+    streams: int = STREAMS_VERSION
 
     @property
     def ops(self) -> list[str]:
@@ -126,7 +130,12 @@ class Trace:
         return len(self.steps)
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"seed": self.seed, "epoch": self.epoch, "index": self.index}
+        d: dict[str, Any] = {
+            "seed": self.seed,
+            "epoch": self.epoch,
+            "index": self.index,
+            "streams": self.streams,
+        }
         # Coordinates at their defaults are left out: a trace of a plain
         # augment() call reads as it did before variants existed.
         if self.variant:
@@ -161,6 +170,7 @@ class Trace:
             attempt=_int_field(d, "attempt", "trace", _TRACE_KEYS) if "attempt" in d else 0,
             changed=_bool_field(d, "changed", "trace"),
             distinct=_bool_field(d, "distinct", "trace"),
+            streams=_int_field(d, "streams", "trace", _TRACE_KEYS) if "streams" in d else 1,
         )
 
     def to_json(self) -> str:

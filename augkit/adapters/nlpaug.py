@@ -30,6 +30,7 @@ from .._json import to_jsonable
 from ..base import TextAugmenter
 from ..errors import ConfigError, ModelUnavailableError
 from ..registry import register
+from ..seeding import Rng
 from ..validation import check_choice
 
 __all__ = ["NLPAUG_CLASSES", "ON_ERROR", "Nlpaug", "seeded_global_random"]
@@ -346,7 +347,7 @@ class Nlpaug(TextAugmenter):
         return cls({"class": name, "kwargs": kwargs}, on_error=on_error)
 
     # ------------------------------------------------------------------ protocol
-    def sample_params(self, x: Any, rng: np.random.Generator) -> dict[str, Any]:
+    def sample_params(self, x: Any, rng: Rng) -> dict[str, Any]:
         # np.random.seed takes seeds below 2**32; random and torch take any.
         return {"seed": int(rng.integers(0, 2**32))}
 

@@ -70,6 +70,7 @@ import numpy as np
 from ..base import BaseAugmenter
 from ..protocol import IMAGE
 from ..registry import register
+from ..seeding import Rng
 from ..validation import check_choice, check_int, check_number
 from . import functional as F
 from ._arrays import check_image, image_hw, image_kind, is_tensor, normalize_fill, swapped_layout
@@ -137,7 +138,7 @@ def _bool(name: str, value: Any) -> bool:
     return value
 
 
-def _uniform(rng: np.random.Generator, low: float, high: float) -> float:
+def _uniform(rng: Rng, low: float, high: float) -> float:
     """``rng.uniform(low, high)``: the same value from the same stream, a third of the cost.
 
     ``Generator.uniform`` computes ``low + (high - low) * random()``; called
@@ -147,7 +148,7 @@ def _uniform(rng: np.random.Generator, low: float, high: float) -> float:
     return low + (high - low) * rng.random()
 
 
-def _randint(rng: np.random.Generator, n: int) -> int:
+def _randint(rng: Rng, n: int) -> int:
     """A uniform integer in ``[0, n)`` as ``floor(n * random())``.
 
     Three times cheaper than a scalar ``Generator.integers`` call; the bias
@@ -289,7 +290,7 @@ class Rotate(_Geometry):
         self.expand = _bool("expand", expand)
         self.mask_fill = normalize_fill("mask_fill", mask_fill)
 
-    def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
+    def sample_params(self, x: Any, rng: Rng) -> Params:
         lo, hi = self.degrees
         return {"angle": _uniform(rng, lo, hi)}
 
@@ -350,11 +351,11 @@ class _FixedSizeCrop(_Geometry):
                 "pass pad_if_needed=True to pad the image with fill"
             )
 
-    def _offset(self, rng: np.random.Generator, slack: int) -> int:
+    def _offset(self, rng: Rng, slack: int) -> int:
         """Where the window starts along an axis the image exceeds by ``slack >= 0`` pixels."""
         raise NotImplementedError
 
-    def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
+    def sample_params(self, x: Any, rng: Rng) -> Params:
         H, W = self._size_of(x)
         self._check_hw((H, W))
         h, w = self.size
@@ -393,7 +394,7 @@ class RandomCrop(_FixedSizeCrop):
     :func:`augkit.image.functional.crop`.
     """
 
-    def _offset(self, rng: np.random.Generator, slack: int) -> int:
+    def _offset(self, rng: Rng, slack: int) -> int:
         return _randint(rng, slack + 1)
 
 
@@ -405,7 +406,7 @@ class CenterCrop(_FixedSizeCrop):
     ``apply`` is :func:`augkit.image.functional.crop`.
     """
 
-    def _offset(self, rng: np.random.Generator, slack: int) -> int:
+    def _offset(self, rng: Rng, slack: int) -> int:
         return slack // 2
 
 
@@ -450,7 +451,7 @@ class RandomResizedCrop(_Geometry):
         self.ratio = _range("ratio", ratio, low=0.0, low_inclusive=False)
         self.interpolation = check_choice("interpolation", interpolation, RESIZE_INTERPOLATIONS)
 
-    def sample_params(self, x: Any, rng: np.random.Generator) -> Params:
+    def sample_params(self, x: Any, rng: Rng) -> Params:
         H, W = self._size_of(x)
         area = H * W
         log_lo, log_hi = math.log(self.ratio[0]), math.log(self.ratio[1])

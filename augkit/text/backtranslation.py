@@ -37,7 +37,7 @@ from ..base import TextAugmenter
 from ..errors import ModelUnavailableError
 from ..protocol import Params
 from ..registry import register
-from ..seeding import batch_rngs
+from ..seeding import Rng, batch_rngs
 from ..validation import check_choice, check_int, check_number
 from .sentences import sentence_spans, strip_span
 
@@ -299,7 +299,7 @@ class BackTranslation(TextAugmenter):
             return self._hops
 
     # ------------------------------------------------------------------ protocol
-    def sample_params(self, x: str, rng: np.random.Generator) -> Params:
+    def sample_params(self, x: str, rng: Rng) -> Params:
         """Greedy/beam decoding draws nothing; sampling draws the item's noise seed."""
         if self.temperature is None:
             return {}

@@ -25,6 +25,7 @@ import numpy as np
 from ..base import TextAugmenter
 from ..items import Labelled
 from ..registry import register
+from ..seeding import Rng
 from ..validation import check_choice, check_fraction, check_int
 from .sentences import sentence_spans, strip_span
 
@@ -326,7 +327,7 @@ class ChunkRecombination(TextAugmenter):
     def validate_input(self, x: Any) -> None:
         self._text_and_label(x)
 
-    def sample_params(self, x: Any, rng: np.random.Generator) -> dict[str, Any]:
+    def sample_params(self, x: Any, rng: Rng) -> dict[str, Any]:
         """``{"n_chunks": n, "order": [...]}``: the output's chunks in order.
 
         An ``int`` in ``order`` is the index of one of the text's own chunks;

@@ -26,6 +26,7 @@ import numpy as np
 from ..base import TextAugmenter
 from ..protocol import Params
 from ..registry import register
+from ..seeding import Rng
 from ..validation import check_fraction, check_int
 from .tokenize import insert_words, word_spans
 from .wordsources import (
@@ -122,7 +123,7 @@ class RandomInsertion(TextAugmenter):
         return n_insertions(len(word_spans(text)), self.rate, self.min_words, self.max_words)
 
     # -- the two halves ----------------------------------------------------
-    def sample_params(self, x: str, rng: np.random.Generator) -> Params:
+    def sample_params(self, x: str, rng: Rng) -> Params:
         spans = word_spans(x)
         n = n_insertions(len(spans), self.rate, self.min_words, self.max_words)
         if self.source.contextual:
@@ -178,7 +179,7 @@ class RandomInsertion(TextAugmenter):
         return out
 
 
-def _uniform_slots(rng: np.random.Generator, n: int, n_slots: int) -> list[int]:
+def _uniform_slots(rng: Rng, n: int, n_slots: int) -> list[int]:
     """``n`` slots uniform in ``[0, n_slots)``: floats scaled down, which is several times
     cheaper per call than ``Generator.integers(size=n)``."""
     if n == 0:

@@ -38,6 +38,7 @@ import numpy as np
 from .._diskcache import cache_dir
 from ..errors import ConfigError, ModelUnavailableError
 from ..models import check_device, check_dtype_name
+from ..seeding import Rng
 from ..validation import check_int, check_number
 from .tokenize import is_word, word_spans
 
@@ -123,7 +124,7 @@ class WordSource:
     #: ``sample_params``, where the words go into the trace.
     contextual: ClassVar[bool] = False
 
-    def choose(self, text_words: Sequence[str], n: int, rng: np.random.Generator) -> list[str]:
+    def choose(self, text_words: Sequence[str], n: int, rng: Rng) -> list[str]:
         """Up to ``n`` words to insert into a text whose words are ``text_words``."""
         raise NotImplementedError
 
@@ -229,7 +230,7 @@ class Vocabulary(WordSource):
             )
         return cls([w for w, _ in kept], [float(c) for _, c in kept])
 
-    def choose(self, text_words: Sequence[str], n: int, rng: np.random.Generator) -> list[str]:
+    def choose(self, text_words: Sequence[str], n: int, rng: Rng) -> list[str]:
         if n <= 0:
             return []
         # Uniform floats scaled to an index: Generator.random is several times
@@ -503,7 +504,7 @@ class Synonyms(WordSource):
         self._cache[key] = out
         return out
 
-    def choose(self, text_words: Sequence[str], n: int, rng: np.random.Generator) -> list[str]:
+    def choose(self, text_words: Sequence[str], n: int, rng: Rng) -> list[str]:
         if n <= 0:
             return []
         candidates = [syns for syns in (self.synonyms(w) for w in text_words) if syns]

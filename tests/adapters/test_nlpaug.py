@@ -217,17 +217,26 @@ def test_state_restored_after_nlpaug_raises_and_on_error_keep() -> None:
     before = global_state()
     # nlpaug 1.1.11's crop fails on short texts for some seeds ("Sample larger
     # than population"); with the seed fixed, it fails every time.
+    seed = next(s for s in range(200) if _crop_fails(raising, s))
     for _ in range(2):
         with pytest.raises(ValueError, match="larger than population"):
-            raising("word", seed=3)
+            raising("word", seed=seed)
     assert_same_state(before, global_state())
-    assert keeping("word", seed=3) == "word"
-    failing = keeping.sample_params("word", item_rng(3))
+    assert keeping("word", seed=seed) == "word"
+    failing = keeping.sample_params("word", item_rng(seed))
     outs = keeping.apply_batch(["word", SENTENCE], [failing, {"seed": 1}])
     assert outs == ["word", raising.apply(SENTENCE, {"seed": 1})]
     assert outs[1] != SENTENCE
     assert_same_state(before, global_state())
     assert Nlpaug.from_dict(keeping.to_dict()).on_error == "keep"
+
+
+def _crop_fails(op: Nlpaug, seed: int) -> bool:
+    try:
+        op("word", seed=seed)
+    except ValueError:
+        return True
+    return False
 
 
 class TorchShuffleAug(WordAugmenter):  # type: ignore[misc]

@@ -244,12 +244,13 @@ def test_distinct_variants_differ_or_are_flagged() -> None:
 def test_distinct_settles_variants_in_order_whatever_the_batch() -> None:
     pipe = Pipeline.sometimes([AppendToken(tokens=["x", "y", "z"]), DropChar()], p=0.4)
     xs = ["ab", "a", "", "abc"] * 3
-    batch = pipe.augment_batch(xs, seed=9, n=3, distinct=True)
+    batch, traces = pipe.augment_batch(xs, seed=9, n=3, distinct=True, return_traces=True)
     assert batch == [pipe.augment(x, seed=9, index=i, n=3, distinct=True) for i, x in enumerate(xs)]
-    for x, outs in zip(xs, batch):
+    for x, outs, ts in zip(xs, batch, traces):
         seen = [x]
-        for out in outs:
-            assert out not in seen or x == ""  # an empty text may have no distinct variants
+        for out, t in zip(outs, ts):
+            # Distinct from the input and the earlier variants, or flagged as not.
+            assert (out not in seen) == t.distinct
             seen.append(out)
 
 

@@ -51,6 +51,7 @@ def test_config_shape() -> None:
     assert cfg == {
         "format": "augkit.pipeline",
         "version": 2,
+        "streams": 2,
         "key": "x",
         "label": "label",
         "operators": [{"type": "test_scale", "params": {"low": 0.1, "high": 0.9}}],

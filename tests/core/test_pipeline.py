@@ -26,7 +26,6 @@ from augkit import (
     item_rng,
 )
 from augkit.base import TextAugmenter
-from augkit.seeding import ItemStreams
 from tests.ops import AppendToken, Counting, DropChar, Scale
 
 from .strategies import chains, seeds, texts
@@ -396,22 +395,6 @@ def test_sometimes_list_applies_each_operator_independently(probs: list[float]) 
         assert binomial_ok(counts[subset], n, p), (subset, counts)
     assert sum(counts.values()) == n
     np.testing.assert_allclose(pipe.visit_frequencies(), probs)
-
-
-@settings(max_examples=50, deadline=None)
-@given(
-    seed=seeds,
-    epoch=st.integers(0, 2**64 - 1),
-    index=st.integers(0, 2**64 - 1),
-    stream=st.integers(0, 50),
-)
-def test_item_streams_equal_item_rng(seed: int, epoch: int, index: int, stream: int) -> None:
-    streams = ItemStreams(seed)
-    streams.at(0, 1, 2).random(7)  # a previous position must leave no trace
-    fast = streams.at(epoch, index, stream)
-    expected = item_rng(seed, epoch, index, stream)
-    assert fast.integers(0, 2**63, size=5).tolist() == expected.integers(0, 2**63, size=5).tolist()
-    assert fast.random() == expected.random()
 
 
 def test_streams_of_different_items_differ() -> None:

@@ -142,7 +142,11 @@ def test_count_rule(
     text = " ".join(["w"] * n_words)
     op = make_op(rate, min_words, max_words)
     assert op.n_insertions(text) == n
-    assert len(words(op(text, seed=0))) == n_words + n
+    params = op.sample_params(text, item_rng(0))
+    assert len(params["slots"]) == len(params["words"]) == n
+    # Each inserted entry adds its own words (a CJK entry such as 猫咪 is two).
+    added = sum(len(words(w)) for w in params["words"])
+    assert len(words(op.apply(text, params))) == n_words + added
 
 
 # --------------------------------------------------------------------------- validation
