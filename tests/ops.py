@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from augkit import BaseAugmenter, TextAugmenter, register
+from augkit.seeding import BatchStream
 
 TOKENS = ("alpha", "beta", "gamma", "delta")
 
@@ -21,6 +22,10 @@ class AppendToken(TextAugmenter):
 
     def sample_params(self, x: str, rng: np.random.Generator) -> dict[str, Any]:
         return {"token": self.tokens[int(rng.integers(len(self.tokens)))]}
+
+    def sample_params_batch(self, xs: list[str], rngs: BatchStream) -> list[dict[str, Any]]:
+        # The same draw for every item at once (the pipeline uses it from 24 items on).
+        return [{"token": self.tokens[i]} for i in rngs.integers(0, len(self.tokens)).tolist()]
 
     def apply(self, x: str, params: dict[str, Any]) -> str:
         return f"{x} {params['token']}" if x else params["token"]

@@ -195,3 +195,11 @@ def test_the_checker_catches_broken_operators() -> None:
         check_operator(Retyping("a"), ["x"])
     with pytest.raises(ContractError, match="examples"):
         check_operator(Append("a"), [Labelled("x", 1)])
+
+    class OffByOne(AppendToken):
+        def sample_params_batch(self, xs: list[str], rngs: Any) -> list[dict[str, Any]]:
+            rngs.random()  # a draw the per-item path does not make
+            return super().sample_params_batch(xs, rngs)
+
+    with pytest.raises(ContractError, match="sample_params_batch drew"):
+        check_operator(OffByOne(tokens=[str(i) for i in range(100)]), ["x"])

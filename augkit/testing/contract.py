@@ -18,7 +18,10 @@ breaks. The rules are what the rest of augkit builds on:
 5. **replay**: ``apply`` with the parameters after a JSON round trip gives
    the same output;
 6. **batch == per item**: ``apply_batch`` (when the operator has one) equals
-   ``apply`` item by item, and so does ``Pipeline.augment_batch``;
+   ``apply`` item by item, ``sample_params_batch`` (when it has one) draws
+   from a :class:`~augkit.seeding.BatchStream` exactly what ``sample_params``
+   draws from each item's :class:`~augkit.seeding.Stream`, and
+   ``Pipeline.augment_batch`` equals ``augment``;
 7. **calls**: ``op(x, rng=g)`` (for augkit's own operators and pipelines)
    is ``apply(x, sample_params(x, g))``;
 8. **in a pipeline**: traces replay, also from JSON; a config round trip
@@ -38,12 +41,22 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from .._json import to_jsonable
 from ..base import BaseAugmenter
 from ..items import Labelled, values_equal
 from ..pipeline import Pipeline
 from ..protocol import MODALITIES, Augmenter
-from ..seeding import item_rng
+from ..seeding import (
+    BatchStream,
+    Stream,
+    item_rng,
+    item_word,
+    seed_epoch_word,
+    stream_base,
+    stream_bases,
+)
 from ..trace import Trace
 
 __all__ = ["ContractError", "check_operator"]
@@ -150,6 +163,7 @@ def check_operator(
                     _fail("call", f"{name}(x, rng=g) is not apply(x, sample_params(x, g))")
             all_params.append(plain)
         # 6. batch == per item
+        _check_batch_sampling(op, name, examples, seed)
         batch = getattr(op, "apply_batch", None)
         if callable(batch):
             outs = batch(examples, all_params)
@@ -157,6 +171,26 @@ def check_operator(
             if len(outs) != len(examples) or not all(map(values_equal, outs, singles)):
                 _fail("batch", f"{name}.apply_batch differs from apply item by item")
         _check_in_pipeline(op, name, examples, seed, distinct_possible, dict(item or {}))
+
+
+def _check_batch_sampling(op: Any, name: str, examples: list[Any], seed: int) -> None:
+    hook = getattr(op, "sample_params_batch", None)
+    if not callable(hook):
+        return
+    # Enough items for the numpy path, each example several times at other coordinates.
+    xs = (examples * (40 // len(examples) + 1))[:40]
+    words = [item_word(seed_epoch_word(seed, 0), i) for i in range(len(xs))]
+    batched = hook(xs, BatchStream(stream_bases(np.array(words, dtype=np.uint64), 1)))
+    if len(batched) != len(xs):
+        _fail("batch", f"{name}.sample_params_batch returned {len(batched)} for {len(xs)} inputs")
+    for i, (x, p) in enumerate(zip(xs, batched)):
+        alone = to_jsonable(op.sample_params(x, Stream(stream_base(words[i], 1))))
+        if to_jsonable(p) != alone:
+            _fail(
+                "batch",
+                f"{name}.sample_params_batch drew {to_jsonable(p)} for {_short(x)}, "
+                f"sample_params {alone}",
+            )
 
 
 def _check_in_pipeline(
