@@ -273,6 +273,12 @@ class TextAugmenter(BaseAugmenter):
         if not isinstance(x, str):
             raise TypeError(f"{type(self).__name__} takes str, got {type(x).__name__}")
 
+    def validate_inputs(self, xs: list[Any]) -> None:
+        """:meth:`validate_input` for many inputs at once (the pipeline's per-step check)."""
+        if not all(type(x) is str for x in xs):
+            for x in xs:
+                self.validate_input(x)
+
 
 @register("identity")
 class Identity(BaseAugmenter):

@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 
 from . import _config
 from ._json import to_jsonable
-from .base import BATCH_MIN, BaseAugmenter, checked_outputs, draw_params
+from .base import BATCH_MIN, BaseAugmenter, TextAugmenter, checked_outputs, draw_params
 from .errors import ConfigError, ModelUnavailableError
 from .items import FieldLens, ItemLens, Labelled, values_equal
 from .markov import MarkovChain, one_of_chain, sequence_chain, some_of_chain, sometimes_chain
@@ -36,6 +36,7 @@ from .protocol import ANY, TEXT, Augmenter, Params, operator_name
 from .registry import get_operator_class, lens_from_dict, operator_from_dict, register
 from .seeding import (
     ATTEMPT_BITS,
+    STREAM_STEP,
     STREAMS_VERSION,
     U64,
     VARIANT_BITS,
@@ -65,6 +66,7 @@ FORMAT_VERSION = 2
 CONFIG_SUFFIXES = _config.CONFIG_SUFFIXES
 
 _DEFAULT = object()
+_M64 = 2**64 - 1
 
 
 # --------------------------------------------------------------------------- operators
@@ -89,6 +91,7 @@ class _Op:
         "run_one",
         "sample_batch",
         "validate",
+        "validate_many",
     )
 
     def __init__(self, op: Any) -> None:
@@ -110,6 +113,13 @@ class _Op:
             self.validate: Callable[[Any], None] | None = (
                 None if cls.validate_input is BaseAugmenter.validate_input else op.validate_input
             )
+            # TextAugmenter's own check, for a whole group in one pass.
+            self.validate_many: Callable[[list[Any]], None] | None = (
+                op.validate_inputs
+                if isinstance(op, TextAugmenter)
+                and cls.validate_input is TextAugmenter.validate_input
+                else None
+            )
             if cls._apply_batch is BaseAugmenter._apply_batch:
                 apply = op.apply  # the default hook is this loop: skip a call and a length check
                 self.run: Callable[[list[Any], list[Params]], list[Any]] = lambda xs, ps: [
@@ -124,6 +134,7 @@ class _Op:
         self.draws = True
         validate = getattr(op, "validate_input", None)
         self.validate = validate if callable(validate) else None
+        self.validate_many = None
         batch = getattr(op, "apply_batch", None)
         if callable(batch):
             self.run = lambda xs, ps: checked_outputs(name, batch(xs, ps), len(xs))
@@ -188,25 +199,40 @@ class _Draw:
         chain = pipe.chain
         n = len(self.coords)
         fixed = chain.fixed_path
-        if fixed is not None:  # one outcome per row: nothing to sample
-            return [list(fixed) for _ in range(n)]
+        if fixed is not None:  # one outcome per row: nothing to sample (paths are read only)
+            return [fixed] * n  # type: ignore[list-item]
         if n >= BATCH_MIN:
             return chain.sample_batch(self.batch(list(range(n)), 0).random, n)
         return [chain.sample(self.rng(i, 0)) for i in range(n)]
 
-    def params(self, members: list[int], k: int, op: _Op, feed: list[Any]) -> list[Params]:
+    def params(
+        self, members: list[int], k: int, op: _Op, feed: list[Any], traced: bool
+    ) -> list[Params]:
+        """Step ``k``'s parameters of the items ``members``; JSON-safe when they are traced.
+
+        Untraced parameters are applied as drawn: converting them costs more
+        than a cheap step, and the contract (``check_operator``, rule 5) holds
+        an operator to give the same output either way.
+        """
         if not op.draws:
             # BaseAugmenter's own sample_params: no draw, no stream to position.
             return [{} for _ in feed]
         words = [self.words[i] for i in members]
         drawn = draw_params(op.name, op.op.sample_params, op.sample_batch, feed, words, k + 1)
-        return [to_jsonable(p) for p in drawn]
+        return [to_jsonable(p) for p in drawn] if traced else drawn
 
-    def param(self, i: int, k: int, op: _Op, x: Any) -> Params:
-        """:meth:`params` of one item."""
+    def param(self, i: int, k: int, op: _Op, x: Any, traced: bool) -> Params:
+        """:meth:`params` of one item (the per-item hot path: :meth:`rng` written out)."""
         if not op.draws:
             return {}
-        return to_jsonable(op.op.sample_params(x, self.rng(i, k + 1)))  # type: ignore[no-any-return]
+        s = self._stream
+        if s is None:
+            s = self._stream = Stream(0)
+        s._base = (self.words[i] + (k + 1) * STREAM_STEP) & _M64
+        s._d = 0
+        s._generator = None
+        p = op.op.sample_params(x, s)
+        return to_jsonable(p) if traced else p  # type: ignore[no-any-return]
 
     def child(self, members: list[int], k: int) -> _Draw:
         """A nested pipeline's source: a child seed per item, drawn from its step's stream."""
@@ -227,9 +253,10 @@ def _item_words(coords: list[tuple[int, int, int, int, int]]) -> list[int]:
         seed, epoch, index, variant, attempt = coords[0]
         return [item_word(seed_epoch_word(seed, epoch), index, variant, attempt)]
     if len(coords) >= BATCH_MIN and len({(c[0], c[1]) for c in coords}) == 1:
-        first = epoch_word(seed_word(coords[0][0]), coords[0][1])
-        cols = np.array([c[2:] for c in coords], dtype=np.uint64)
-        return item_words(first, cols[:, 0], cols[:, 1], cols[:, 2]).tolist()  # type: ignore[no-any-return]
+        n = len(coords)
+        cols = [np.fromiter((c[k] for c in coords), dtype=np.uint64, count=n) for k in (2, 3, 4)]
+        first = seed_epoch_word(coords[0][0], coords[0][1])
+        return item_words(first, cols[0], cols[1], cols[2]).tolist()  # type: ignore[no-any-return]
     epochs: dict[tuple[int, int], int] = {}
     out = []
     for seed, epoch, index, variant, attempt in coords:
@@ -253,10 +280,12 @@ class _Replay:
     def paths(self, pipe: Pipeline) -> list[list[int]]:
         return [[s.state if s.state is not None else s.op_index for s in st] for st in self.steps]
 
-    def params(self, members: list[int], k: int, op: _Op, feed: list[Any]) -> list[Params]:
+    def params(
+        self, members: list[int], k: int, op: _Op, feed: list[Any], traced: bool
+    ) -> list[Params]:
         return [self.steps[i][k].params for i in members]
 
-    def param(self, i: int, k: int, op: _Op, x: Any) -> Params:
+    def param(self, i: int, k: int, op: _Op, x: Any, traced: bool) -> Params:
         return self.steps[i][k].params
 
     def child(self, members: list[int], k: int) -> _Replay:
@@ -533,16 +562,21 @@ class Pipeline:
                             if op.needs_label
                             else inputs
                         )
-                        if op.validate is not None:
+                        if op.validate_many is not None:
+                            op.validate_many(feed)
+                        elif op.validate is not None:
                             for x in feed:
                                 op.validate(x)
-                        params = source.params(members, k, op, feed)
+                        params = source.params(members, k, op, feed, traced)
                         outs = op.run(feed, params)
+                    if not traced:
+                        for i, out in zip(members, outs):
+                            values[i] = out
+                        continue
                     for i, x, out, p in zip(members, inputs, outs, params):
                         values[i] = out
-                        if traced:
-                            changed = (not values_equal(x, out)) if changes else None
-                            steps[i].append(Step(op_index, op.name, p, paths[i][k], changed))
+                        changed = (not values_equal(x, out)) if changes else None
+                        steps[i].append(Step(op_index, op.name, p, paths[i][k], changed))
             return values, steps
         finally:
             source.close()
@@ -571,7 +605,7 @@ class Pipeline:
             x = Labelled(value, label) if op.needs_label else value
             if op.validate is not None:
                 op.validate(x)
-            params = source.param(0, k, op, x)
+            params = source.param(0, k, op, x, traced)
             out = op.run_one(x, params)
             if traced:
                 changed = (not values_equal(value, out)) if changes else None
@@ -1104,6 +1138,10 @@ def _groups(op_at_step: list[int | None]) -> list[tuple[int, list[int]]]:
     """``(operator, item positions)`` for one step, by operator index; None = path ended."""
     if len(op_at_step) == 1:  # one item (Dataset.__getitem__): nothing to group
         return [] if op_at_step[0] is None else [(op_at_step[0], [0])]
+    kinds = set(op_at_step)
+    if len(kinds) == 1:  # every item at the same operator (a sequence): one group
+        only = kinds.pop()
+        return [] if only is None else [(only, list(range(len(op_at_step))))]
     groups: dict[int, list[int]] = {}
     for i, op_index in enumerate(op_at_step):
         if op_index is not None:

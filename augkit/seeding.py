@@ -63,6 +63,7 @@ __all__ = [
     "ATTEMPT_BITS",
     "STREAMS_VERSION",
     "STREAM_BITS",
+    "STREAM_STEP",
     "U64",
     "VARIANT_BITS",
     "BatchStream",
@@ -170,9 +171,13 @@ def item_words(epoch_w: int, index: U64, variant: U64, attempt: U64) -> U64:
     return mix_array(h ^ (variant | (attempt << _U(VARIANT_BITS))))
 
 
+#: How far apart consecutive streams of an item start on its counter, as a word.
+STREAM_STEP = ((1 << _STREAM_SHIFT) * _GAMMA) & _M
+
+
 def stream_base(item_w: int, stream: int) -> int:
     """Where stream ``stream`` of an item starts on its counter."""
-    return (item_w + (stream << _STREAM_SHIFT) * _GAMMA) & _M
+    return (item_w + stream * STREAM_STEP) & _M
 
 
 def stream_bases(item_w: U64, stream: int) -> U64:
@@ -307,6 +312,17 @@ class Stream:
         endpoint: bool = False,
     ) -> Any:
         """Integers in ``[low, high)`` (``[0, low)`` with one argument), unbiased."""
+        if high is None and size is None and not endpoint and type(low) is int and low > 0:
+            # integers(n), the commonest call, with the word and Lemire's step written out.
+            d = self._d + 1
+            self._d = d
+            z = (self._base + d * _GAMMA) & _M
+            z = ((z ^ (z >> 30)) * _C1) & _M
+            z = ((z ^ (z >> 27)) * _C2) & _M
+            m = (z ^ (z >> 31)) * low
+            if (m & _M) < low:  # rarely: maybe in the biased zone, let bounded decide
+                return bounded(z ^ (z >> 31), low)
+            return m >> 64
         if high is None:
             low, high = 0, low
         low, high = int(low), int(high) + (1 if endpoint else 0)
@@ -471,6 +487,87 @@ class BatchStream:
             high = np.repeat(np.broadcast_to(high, len(self.base)), reps)
         out: NDArray[np.float64] = low + (high - low) * u
         return out
+
+    def permutation(self, lengths: Any) -> NDArray[np.int64]:
+        """A shuffled ``arange(lengths[i])`` for every item, flat and item-major.
+
+        Item ``i`` gets what ``Stream.permutation(lengths[i])`` gives it:
+        Fisher-Yates from the end, one bounded draw per swap, so
+        ``lengths[i] - 1`` words (none for a length of 0 or 1).
+        """
+        m = self._per_item("lengths", lengths)
+        swaps = np.maximum(m - 1, 0)
+        w = self._take(swaps)
+        item, t = self._ragged_positions(swaps)
+        # Draw t of an item swaps position m - 1 - t with one of [0, m - t).
+        j = bounded_array(w, (m[item] - t).astype(np.uint64)).astype(np.int64)
+        start = np.cumsum(m) - m
+        out = np.arange(int(m.sum()), dtype=np.int64) - np.repeat(start, m)
+        self._swap_in_rounds(out, start[item] + m[item] - 1 - t, start[item] + j, t)
+        return out
+
+    def choice(self, n: Any, counts: Any, replace: bool = True) -> NDArray[np.int64]:
+        """``counts[i]`` elements of ``arange(n[i])`` for every item, flat and item-major.
+
+        What ``Stream.choice(n[i], size=counts[i], replace=replace)`` gives
+        item ``i``: with replacement, bounded integers; without, a partial
+        Fisher-Yates with one bounded draw per element (``counts[i] <= n[i]``;
+        it needs ``n[i]`` of working memory per item). An item with
+        ``counts[i] == 0`` draws nothing, whatever its ``n[i]``.
+        """
+        size = self._per_item("n", n)
+        k = self._per_item("counts", counts)
+        if replace:
+            return self.integers(0, size, counts=k)
+        if (k > size).any():
+            raise ValueError("cannot take more elements than there are without replacement")
+        size = np.where(k > 0, size, 0)  # an item that takes nothing needs no working memory
+        w = self._take(k)
+        item, t = self._ragged_positions(k)
+        # Draw t of an item swaps position t with one of [t, n).
+        j = t + bounded_array(w, (size[item] - t).astype(np.uint64)).astype(np.int64)
+        start = np.cumsum(size) - size
+        order = np.arange(int(size.sum()), dtype=np.int64) - np.repeat(start, size)
+        self._swap_in_rounds(order, start[item] + t, start[item] + j, t)
+        out: NDArray[np.int64] = order[start[item] + t]
+        return out
+
+    def _per_item(self, name: str, values: Any) -> NDArray[np.int64]:
+        """``values`` (a scalar or one per item) as one non-negative int64 per item."""
+        arr = np.broadcast_to(np.asarray(values, dtype=np.int64), (len(self.base),))
+        if (arr < 0).any():
+            raise ValueError(f"{name} must be >= 0 for every item")
+        return arr
+
+    @staticmethod
+    def _ragged_positions(counts: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """For the flat, item-major draws of ``counts``: each draw's item and its number in it."""
+        item = np.repeat(np.arange(len(counts)), counts)
+        t = np.arange(len(item), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        return item, t
+
+    @staticmethod
+    def _swap_in_rounds(
+        out: NDArray[np.int64], a: NDArray[np.int64], b: NDArray[np.int64], t: NDArray[np.int64]
+    ) -> None:
+        """Swap ``out[a[k]]`` and ``out[b[k]]`` for every draw ``k``, in the order of ``t``.
+
+        Each item's swaps are sequential (its ``t``-th swap sees the ones
+        before); different items' swaps touch different elements, so round
+        ``t`` swaps every item's ``t``-th pair at once.
+        """
+        if not len(t):
+            return
+        by_round = np.argsort(t, kind="stable")
+        ends = np.cumsum(np.bincount(t))
+        begin = 0
+        for end in ends.tolist():
+            k = by_round[begin:end]
+            begin = end
+            ak, bk = a[k], b[k]
+            va = out[ak]
+            out[ak] = out[bk]
+            out[bk] = va
 
     def stream(self, i: int) -> Stream:
         """Item ``i``'s stream at its current position (its draws then go on there)."""

@@ -22,7 +22,10 @@ from .validation import check_int
 __all__ = ["Step", "Trace"]
 
 
-@dataclass(frozen=True, slots=True)
+# Plain slotted dataclasses, not frozen: a frozen one costs three times as much to
+# build (1.5 µs against 0.4), once per step of every traced item. Treat them as
+# values all the same; replay never reads back what a caller changed.
+@dataclass(slots=True)
 class Step:
     """One applied operator: its position in the pipeline, name, parameters, and whether it
     changed the item (``None`` in traces written before augkit recorded it)."""
@@ -94,7 +97,7 @@ def _int_field(d: Mapping[str, Any], key: str, where: str, keys: str) -> int:
         raise ConfigError(f"malformed {where}: {exc}") from None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Trace:
     """How one item was augmented.
 

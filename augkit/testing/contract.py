@@ -15,8 +15,8 @@ breaks. The rules are what the rest of augkit builds on:
 3. **purity**: ``apply`` is deterministic and leaves its input unchanged;
 4. **kinds kept**: a str stays a str, an array keeps its type and dtype, a
    tensor its dtype and device, a PIL image its mode;
-5. **replay**: ``apply`` with the parameters after a JSON round trip gives
-   the same output;
+5. **replay**: ``apply`` gives the same output for the parameters as drawn,
+   as JSON values, and after a JSON round trip;
 6. **batch == per item**: ``apply_batch`` (when the operator has one) equals
    ``apply`` item by item, ``sample_params_batch`` (when it has one) draws
    from a :class:`~augkit.seeding.BatchStream` exactly what ``sample_params``
@@ -152,10 +152,12 @@ def check_operator(
                 _fail("purity", f"{name}.apply gave two outputs for {_short(x)}")
             if _kind(out) != _kind(x):
                 _fail("kinds", f"{name} turned {_kind(x)} into {_kind(out)}")
-            # 5. replay through JSON
+            # 5. replay through JSON; untraced pipelines apply the parameters as drawn
             restored = json.loads(json.dumps(plain))
             if not values_equal(op.apply(x, restored), out):
                 _fail("replay", f"{name}.apply differs after a JSON round trip of {plain}")
+            if not values_equal(op.apply(x, params), out):
+                _fail("replay", f"{name}.apply differs on the parameters as drawn and as JSON")
             # 7. calls: rng= is the generator sample_params draws from
             if own_call and i == 0:
                 called = op(x, rng=item_rng(seed))
