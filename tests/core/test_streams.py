@@ -167,3 +167,19 @@ def test_words_are_the_same_in_every_process() -> None:
     assert len(outs) == 1
     s = item_rng(2**100 + 3, 7, 11, 2, variant=1, attempt=3)
     assert json.loads(outs.pop()) == [s.random(), s.integers(1000), s.permutation(5).tolist()]
+
+
+def test_traces_say_which_streams_drew_them_and_old_ones_replay() -> None:
+    from augkit import Pipeline, Trace
+    from tests.ops import AppendToken, DropChar
+
+    pipe = Pipeline.sequence([AppendToken(), DropChar()])
+    out, trace = pipe.augment("some text", seed=4, return_trace=True)
+    assert trace.streams == seeding.STREAMS_VERSION == trace.to_dict()["streams"] == 2
+    assert pipe.to_dict()["streams"] == 2
+    # A trace of augkit 0.1 (Philox streams, no "streams" key) carries its parameters.
+    old = {k: v for k, v in trace.to_dict().items() if k not in ("streams", "changed")}
+    assert Trace.from_dict(old).streams == 1
+    assert pipe.replay("some text", old) == out
+    with pytest.raises(Exception, match="streams version 1"):
+        Pipeline.from_dict({**pipe.to_dict(), "streams": 1})
