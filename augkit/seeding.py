@@ -450,12 +450,22 @@ class BatchStream:
             self.d = self.d + 1
             return w
         counts = np.asarray(counts, dtype=np.int64)
-        item = np.repeat(np.arange(len(self.base)), counts)
-        start = np.repeat(np.cumsum(counts) - counts, counts)
-        offset = np.arange(len(item), dtype=np.int64) - start
-        w = words_array(self.base[item], (self.d[item] + offset).astype(np.uint64))
+        first = np.cumsum(counts) - counts  # where each item's words start in the output
+        total = int(counts.sum())
+        # Word j of the output is word d + (j - first) of its item: repeat, never gather.
+        pos = np.repeat(self.d - first, counts) + np.arange(total, dtype=np.int64)
+        w = words_array(np.repeat(self.base, counts), pos.astype(np.uint64))
         self.d = self.d + counts
         return w
+
+    def _per_draw(self, values: Any, counts: NDArray[np.int64] | None, dtype: Any) -> Any:
+        """``values`` (a scalar, or one per item) for each draw of ``counts`` (or per item)."""
+        arr = np.asarray(values, dtype=dtype)
+        if counts is None or arr.ndim == 0:
+            return arr  # broadcasts as it is
+        if arr.shape != self.d.shape:
+            arr = np.broadcast_to(arr, self.d.shape)
+        return np.repeat(arr, counts)
 
     def random(self, counts: Any = None) -> NDArray[np.float64]:
         w = self._take(counts)
@@ -464,27 +474,20 @@ class BatchStream:
 
     def integers(self, low: Any, high: Any, counts: Any = None) -> NDArray[np.int64]:
         """Per-item ranges ``[low, high)`` (scalars or arrays, one per item)."""
-        low = np.asarray(low, dtype=np.int64)
-        high = np.asarray(high, dtype=np.int64)
-        if counts is not None:
-            reps = np.asarray(counts, dtype=np.int64)
-            low = np.repeat(np.broadcast_to(low, len(self.base)), reps)
-            high = np.repeat(np.broadcast_to(high, len(self.base)), reps)
-        w = self._take(counts)
-        n = np.broadcast_to(high - low, w.shape)
-        if (n < 1).any():
+        reps = None if counts is None else np.asarray(counts, dtype=np.int64)
+        low = self._per_draw(low, reps, np.int64)
+        span = self._per_draw(high, reps, np.int64) - low
+        if (span < 1).any():
             raise ValueError("high must be greater than low for every item")
-        out: NDArray[np.int64] = bounded_array(w, n.astype(np.uint64)).astype(np.int64) + low
+        w = self._take(reps)
+        out: NDArray[np.int64] = bounded_array(w, span.astype(np.uint64)).astype(np.int64) + low
         return out
 
     def uniform(self, low: Any, high: Any, counts: Any = None) -> NDArray[np.float64]:
-        u = self.random(counts)
-        low = np.asarray(low, dtype=np.float64)
-        high = np.asarray(high, dtype=np.float64)
-        if counts is not None:
-            reps = np.asarray(counts, dtype=np.int64)
-            low = np.repeat(np.broadcast_to(low, len(self.base)), reps)
-            high = np.repeat(np.broadcast_to(high, len(self.base)), reps)
+        reps = None if counts is None else np.asarray(counts, dtype=np.int64)
+        u = self.random(reps)
+        low = self._per_draw(low, reps, np.float64)
+        high = self._per_draw(high, reps, np.float64)
         out: NDArray[np.float64] = low + (high - low) * u
         return out
 
@@ -532,6 +535,41 @@ class BatchStream:
         out: NDArray[np.int64] = order[start[item] + t]
         return out
 
+    def ahead(self, k: int, items: Any = None) -> NDArray[np.float64]:
+        """The next ``k`` floats of every item (of ``items`` only, if given): ``(len, k)``.
+
+        The counters do not move: for draws whose number depends on their
+        values (a rejection loop), look ahead, decide how many words each item
+        used, and :meth:`skip` them.
+        """
+        base = self.base if items is None else self.base[items]
+        d = self.d if items is None else self.d[items]
+        offsets = np.arange(k, dtype=np.int64)
+        w = words_array(base[:, None], (d[:, None] + offsets).astype(np.uint64))
+        out: NDArray[np.float64] = (w >> _S11).astype(np.float64) * _FLOAT
+        return out
+
+    def skip(self, counts: Any, items: Any = None) -> None:
+        """Move the counters on by ``counts`` words (one count per item, or per item of
+        ``items``, which must not repeat), as if they had been drawn."""
+        d = self.d.copy()
+        if items is None:
+            d += counts
+        else:
+            d[items] += counts
+        self.d = d
+
+    @staticmethod
+    def split(flat: list[Any], counts: Any) -> list[list[Any]]:
+        """Flat, item-major values (what a draw with ``counts`` returns, as a list) cut into
+        one list per item: ``counts[i]`` consecutive values each."""
+        out = []
+        pos = 0
+        for k in np.asarray(counts, dtype=np.int64).tolist():
+            out.append(flat[pos : pos + k])
+            pos += k
+        return out
+
     def _per_item(self, name: str, values: Any) -> NDArray[np.int64]:
         """``values`` (a scalar or one per item) as one non-negative int64 per item."""
         arr = np.broadcast_to(np.asarray(values, dtype=np.int64), (len(self.base),))
@@ -568,6 +606,21 @@ class BatchStream:
             va = out[ak]
             out[ak] = out[bk]
             out[bk] = va
+
+    def each(self, sample: Any, xs: Sequence[Any]) -> list[Any]:
+        """``sample(xs[i], stream of item i)`` for every item: the per-item path, on one
+        :class:`Stream` put at each item's position in turn; the counters move on by what
+        it drew. For a hook to take where its numpy calls would cost more (small groups).
+        """
+        s = Stream(0)
+        d = self.d.tolist()
+        out = []
+        for i, (x, base) in enumerate(zip(xs, self.base.tolist())):
+            s._base, s._d, s._generator = base, d[i], None
+            out.append(sample(x, s))
+            d[i] = s._d
+        self.d = np.array(d, dtype=np.int64)
+        return out
 
     def stream(self, i: int) -> Stream:
         """Item ``i``'s stream at its current position (its draws then go on there)."""

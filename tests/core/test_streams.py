@@ -183,3 +183,42 @@ def test_traces_say_which_streams_drew_them_and_old_ones_replay() -> None:
     assert pipe.replay("some text", old) == out
     with pytest.raises(Exception, match="streams version 1"):
         Pipeline.from_dict({**pipe.to_dict(), "streams": 1})
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    bases=st.lists(U64, min_size=0, max_size=12),
+    lengths=st.lists(st.integers(0, 12), min_size=12, max_size=12),
+    sizes=st.lists(st.integers(0, 12), min_size=12, max_size=12),
+    takes=st.lists(st.integers(0, 12), min_size=12, max_size=12),
+)
+def test_batch_permutations_and_choices_are_each_item_s(
+    bases: list[int], lengths: list[int], sizes: list[int], takes: list[int]
+) -> None:
+    n = len(bases)
+    m, size = np.array(lengths[:n]), np.array(sizes[:n])
+    k = np.minimum(takes[:n], size)
+    batch = BatchStream(np.array(bases, dtype=np.uint64))
+    perms = BatchStream.split(batch.permutation(m).tolist(), m)
+    picks = BatchStream.split(batch.choice(size, k, replace=False).tolist(), k)
+    again = BatchStream.split(batch.choice(size + 1, k).tolist(), k)
+    last = batch.random()
+    for i, base in enumerate(bases):
+        s = Stream(base)
+        assert s.permutation(int(m[i])).tolist() == perms[i]
+        if size[i]:  # Stream.choice needs a population; the batch draws nothing for k = 0
+            assert s.choice(int(size[i]), size=int(k[i]), replace=False).tolist() == picks[i]
+        assert s.choice(int(size[i]) + 1, size=int(k[i])).tolist() == again[i]
+        assert s.random() == last[i]  # the same number of words taken
+
+
+def test_batch_permutations_take_scalar_lengths_and_refuse_bad_sizes() -> None:
+    batch = BatchStream(np.arange(3, dtype=np.uint64))
+    perms = BatchStream.split(batch.permutation(4).tolist(), [4, 4, 4])
+    assert all(sorted(p) == [0, 1, 2, 3] for p in perms)
+    assert batch.d.tolist() == [3, 3, 3]
+    with pytest.raises(ValueError, match="lengths must be >= 0"):
+        batch.permutation([1, -1, 2])
+    with pytest.raises(ValueError, match="without replacement"):
+        batch.choice([3, 3, 3], [1, 4, 0], replace=False)
+    assert BatchStream.split(["a", "b", "c"], [0, 2, 1]) == [[], ["a", "b"], ["c"]]
