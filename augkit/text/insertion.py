@@ -18,15 +18,16 @@ pluggable word source (:class:`Vocabulary`, :class:`Synonyms`,
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..base import TextAugmenter
 from ..protocol import Params
 from ..registry import register
-from ..seeding import Rng
+from ..seeding import BatchStream, Rng
 from ..validation import check_fraction, check_int
 from .tokenize import insert_words, word_spans
 from .wordsources import (
@@ -136,6 +137,22 @@ class RandomInsertion(TextAugmenter):
         chosen = self.source.choose([x[a:b] for a, b in spans], n, rng)
         return {"slots": _uniform_slots(rng, len(chosen), len(spans) + 1), "words": list(chosen)}
 
+    def sample_params_batch(self, xs: list[str], rngs: BatchStream) -> list[Params]:
+        """:meth:`sample_params` for a whole group: each draw of every item in one call
+        (``counts`` per item), the words through the source's ``choose_batch``."""
+        spans = [word_spans(x) for x in xs]
+        rate, lo, hi = self.rate, self.min_words, self.max_words
+        n = np.array([n_insertions(len(s), rate, lo, hi) for s in spans], dtype=np.int64)
+        n_slots = np.array([len(s) + 1 for s in spans], dtype=np.int64)
+        if self.source.contextual:
+            slots = _uniform_slots_batch(rngs, n, n_slots)
+            u = BatchStream.split(rngs.random(n).tolist(), n)
+            return [{"slots": s, "u": v} for s, v in zip(slots, u)]
+        words = self.source.choose_batch(_TextWords(xs, spans), n, rngs)
+        counts = np.array([len(w) for w in words], dtype=np.int64)
+        slots = _uniform_slots_batch(rngs, counts, n_slots)
+        return [{"slots": s, "words": w} for s, w in zip(slots, words)]
+
     def apply(self, x: str, params: Params) -> str:
         if "u" in params:
             return self._apply_batch([x], [params])[0]
@@ -185,6 +202,35 @@ def _uniform_slots(rng: Rng, n: int, n_slots: int) -> list[int]:
     if n == 0:
         return []
     return [min(int(u * n_slots), n_slots - 1) for u in rng.random(n)]
+
+
+def _uniform_slots_batch(
+    rngs: BatchStream, n: NDArray[np.int64], n_slots: NDArray[np.int64]
+) -> list[list[int]]:
+    """:func:`_uniform_slots` for every item of a group: ``n[i]`` slots in ``[0, n_slots[i])``."""
+    size = np.repeat(n_slots, n)
+    flat = np.minimum((rngs.random(n) * size).astype(np.int64), size - 1)
+    return BatchStream.split(flat.tolist(), n)
+
+
+class _TextWords(Sequence[list[str]]):
+    """The words of each text of a group, built only if a word source reads them."""
+
+    def __init__(self, texts: list[str], spans: list[tuple[tuple[int, int], ...]]) -> None:
+        self._texts, self._spans = texts, spans
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    @overload
+    def __getitem__(self, i: int) -> list[str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[list[str]]: ...
+    def __getitem__(self, i: int | slice) -> list[str] | list[list[str]]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        x = self._texts[i]
+        return [x[a:b] for a, b in self._spans[i]]
 
 
 def _slots_and(params: Params, key: str) -> tuple[list[int], list[Any]]:

@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._diskcache import cache_dir
 from ..errors import ConfigError, ModelUnavailableError
 from ..models import check_device, check_dtype_name
-from ..seeding import Rng
+from ..seeding import BatchStream, Rng
 from ..validation import check_int, check_number
 from .tokenize import is_word, word_spans
 
@@ -127,6 +128,20 @@ class WordSource:
     def choose(self, text_words: Sequence[str], n: int, rng: Rng) -> list[str]:
         """Up to ``n`` words to insert into a text whose words are ``text_words``."""
         raise NotImplementedError
+
+    def choose_batch(
+        self, text_words: Sequence[Sequence[str]], n: NDArray[np.int64], rngs: BatchStream
+    ) -> list[list[str]]:
+        """:meth:`choose` for every text of a group (``n[i]`` words for text ``i``), drawing
+        from each item's stream of ``rngs`` what :meth:`choose` draws from it.
+
+        This default calls :meth:`choose` item by item on :meth:`BatchStream.stream`
+        views; sources whose draws vectorise override it.
+        """
+        return [
+            self.choose(text_words[i], k, rngs.stream(i)) if k > 0 else []
+            for i, k in enumerate(n.tolist())
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """``{"type": ..., <constructor arguments>}``, plain JSON."""
@@ -243,6 +258,20 @@ class Vocabulary(WordSource):
         idx = np.searchsorted(self._cdf, u * self._cdf[-1], side="right")
         last = len(self.words) - 1
         return [self.words[min(int(i), last)] for i in idx]
+
+    def choose_batch(
+        self, text_words: Sequence[Sequence[str]], n: NDArray[np.int64], rngs: BatchStream
+    ) -> list[list[str]]:
+        """:meth:`choose` for a group: every item's ``n[i]`` draws in one call (the text's
+        words are not read)."""
+        u = rngs.random(n)
+        last = len(self.words) - 1
+        if self._cdf is None:
+            idx = np.minimum((u * len(self.words)).astype(np.int64), last)
+        else:
+            idx = np.minimum(np.searchsorted(self._cdf, u * self._cdf[-1], side="right"), last)
+        words = self.words
+        return BatchStream.split([words[i] for i in idx.tolist()], n)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type, "words": list(self.words), "weights": self.weights}
@@ -512,11 +541,25 @@ class Synonyms(WordSource):
             return []
         which = rng.random(n)
         u = rng.random(n)
-        out = []
-        m = len(candidates)
-        for w, x in zip(which, u):
-            syns = candidates[min(int(w * m), m - 1)]
-            out.append(syns[min(int(x * len(syns)), len(syns) - 1)])
+        return [_pick(candidates, w, x) for w, x in zip(which.tolist(), u.tolist())]
+
+    def choose_batch(
+        self, text_words: Sequence[Sequence[str]], n: NDArray[np.int64], rngs: BatchStream
+    ) -> list[list[str]]:
+        """:meth:`choose` for a group: the two draws of every item that has candidates
+        in two calls; the synonyms are then looked up per word."""
+        candidates = [
+            [syns for syns in (self.synonyms(w) for w in words) if syns] if k > 0 else []
+            for words, k in zip(text_words, n.tolist())
+        ]
+        counts = np.array([k if c else 0 for k, c in zip(n.tolist(), candidates)], dtype=np.int64)
+        which = rngs.random(counts).tolist()
+        u = rngs.random(counts).tolist()
+        out: list[list[str]] = []
+        pos = 0
+        for cands, k in zip(candidates, counts.tolist()):
+            out.append([_pick(cands, w, x) for w, x in zip(which[pos : pos + k], u[pos : pos + k])])
+            pos += k
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -524,6 +567,12 @@ class Synonyms(WordSource):
 
     def __repr__(self) -> str:
         return f"Synonyms(data={self.data!r})"
+
+
+def _pick(candidates: Sequence[tuple[str, ...]], w: float, x: float) -> str:
+    """The synonym that uniform numbers ``w`` (which word) and ``x`` (which synonym) pick."""
+    syns = candidates[min(int(w * len(candidates)), len(candidates) - 1)]
+    return syns[min(int(x * len(syns)), len(syns) - 1)]
 
 
 # --------------------------------------------------------------------------- masked LM
