@@ -701,7 +701,7 @@ def item_rng(
     ``item_rng(seed, epoch, i, k + 1, variant=v, attempt=a)``.
     """
     _coordinates(epoch, index, stream, variant, attempt)
-    w = item_word(epoch_word(seed_word(as_seed(seed)), epoch), index, variant, attempt)
+    w = item_word(seed_epoch_word(as_seed(seed), epoch), index, variant, attempt)
     return Stream(stream_base(w, stream))
 
 
@@ -752,7 +752,8 @@ def one_rng(seed: Any, rng: Any) -> Any:
         raise ValueError("give seed or rng, not both")
     if rng is not None:
         return check_rng("rng", rng)
-    return Stream(stream_base(item_word(epoch_word(seed_word(as_seed(seed)), 0), 0), 0))
+    s = seed if type(seed) is int and seed >= 0 else as_seed(seed)
+    return Stream(item_word(seed_epoch_word(s, 0), 0))  # stream 0 starts at the item's word
 
 
 def batch_rngs(

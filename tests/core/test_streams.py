@@ -222,3 +222,40 @@ def test_batch_permutations_take_scalar_lengths_and_refuse_bad_sizes() -> None:
     with pytest.raises(ValueError, match="without replacement"):
         batch.choice([3, 3, 3], [1, 4, 0], replace=False)
     assert BatchStream.split(["a", "b", "c"], [0, 2, 1]) == [[], ["a", "b"], ["c"]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    bases=st.lists(U64, min_size=1, max_size=10),
+    k=st.integers(0, 6),
+    used=st.lists(st.integers(0, 6), min_size=10, max_size=10),
+)
+def test_looking_ahead_then_skipping_is_drawing(bases: list[int], k: int, used: list[int]) -> None:
+    n = len(bases)
+    batch = BatchStream(np.array(bases, dtype=np.uint64))
+    batch.random()  # not at the start of the counters
+    some = np.arange(0, n, 2)
+    ahead = batch.ahead(k, some)
+    assert ahead.shape == (len(some), k) and batch.d.tolist() == [1] * n  # nothing moved
+    batch.skip(np.array(used[: len(some)]), some)
+    after = batch.random()
+    for row, i in enumerate(some.tolist()):
+        s = Stream(bases[i], 1)
+        assert s.random(k).tolist() == ahead[row].tolist()
+        assert Stream(bases[i], 1 + used[row]).random() == after[i]
+    assert batch.ahead(2).tolist() == [
+        Stream(b, int(d)).random(2).tolist() for b, d in zip(bases, batch.d)
+    ]
+
+
+def test_each_is_the_per_item_path_on_the_batch_s_counters() -> None:
+    bases = [3, 2**64 - 1, 12345]
+    batch = BatchStream(np.array(bases, dtype=np.uint64))
+    batch.random()
+
+    def sample(x: int, rng: Stream) -> list[float]:
+        return [rng.random() for _ in range(x)]
+
+    got = batch.each(sample, [0, 2, 1])
+    assert got == [sample(x, Stream(b, 1)) for x, b in zip([0, 2, 1], bases)]
+    assert batch.d.tolist() == [1, 3, 2]
