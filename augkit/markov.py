@@ -187,25 +187,36 @@ class MarkovChain:
         """``n`` walks at once: ``random()`` gives the next uniform of every walk.
 
         The same walks as :meth:`sample` on each walk's own sequence of
-        uniforms, computed with one comparison against the cumulative rows per
-        step instead of a bisect per walk and step.
+        uniforms (:meth:`sample_states`, as lists).
+        """
+        return [[s for s in row if s >= 0] for row in self.sample_states(random, n).tolist()]
+
+    def sample_states(
+        self, random: Callable[[], NDArray[np.float64]], n: int
+    ) -> NDArray[np.int64]:
+        """:meth:`sample_batch` as an ``(n, longest walk)`` array, ``-1`` after a walk stops.
+
+        One comparison against the cumulative rows per step instead of a
+        bisect per walk and step; walks that have stopped draw (and ignore)
+        the uniforms of later rounds, which no other draw uses.
         """
         m = self.n_states
-        paths: list[list[int]] = [[] for _ in range(n)]
+        cols: list[NDArray[np.int64]] = []
         state = np.full(n, m)  # row m of the matrix is the start
         active = np.ones(n, dtype=bool)
-        steps = 0
-        while active.any():
+        while True:
             u = random()
             nxt = (self._cum_matrix[state] <= u[:, None]).sum(axis=1)
             active &= nxt < m
-            for i in np.flatnonzero(active).tolist():
-                paths[i].append(int(nxt[i]))
-            state = np.where(active, nxt, state)
-            steps += 1
-            if self.max_steps is not None and steps >= self.max_steps:
+            if not active.any():
                 break
-        return paths
+            cols.append(np.where(active, nxt, -1))
+            state = np.where(active, nxt, state)
+            if self.max_steps is not None and len(cols) >= self.max_steps:
+                break
+        if not cols:
+            return np.full((n, 0), -1, dtype=np.int64)
+        return np.stack(cols, axis=1).astype(np.int64, copy=False)
 
     def sample_from_stream(self, rng: Rng) -> list[int]:
         """:meth:`sample` for a generator used for nothing else afterwards.

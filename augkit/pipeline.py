@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from . import _config
 from ._json import to_jsonable
@@ -122,9 +122,9 @@ class _Op:
             )
             if cls._apply_batch is BaseAugmenter._apply_batch:
                 apply = op.apply  # the default hook is this loop: skip a call and a length check
-                self.run: Callable[[list[Any], list[Params]], list[Any]] = lambda xs, ps: [
-                    apply(x, p) for x, p in zip(xs, ps)
-                ]
+                self.run: Callable[[list[Any], list[Params]], list[Any]] = lambda xs, ps: list(
+                    map(apply, xs, ps)
+                )
                 self.run_one: Callable[[Any, Params], Any] = apply
             else:
                 hook = op._apply_batch
@@ -396,9 +396,15 @@ class Pipeline:
             self.lens = FieldLens(default_key if key is _DEFAULT else key, label)
         #: Whether the lens was declared (or adopted from a nested pipeline), not a default.
         self.lens_declared = targets is not None or key is not _DEFAULT or label != "label"
+        self._bind_ops()
+        self._agree_with_nested_lenses()
+
+    def _bind_ops(self) -> None:
+        """The loop's view of the operators: call adapters, and each chain state's adapter."""
         self._ops = [_Op(op) for op in self.ops]
         self._nested = any(op.nested is not None for op in self._ops)
-        self._agree_with_nested_lenses()
+        self._state_op = tuple(self._ops[o] for o in self.state_ops)
+        self._state_op_index = np.array(self.state_ops, dtype=np.int64)
 
     def _agree_with_nested_lenses(self) -> None:
         """One lens for the whole tree: adopt the one nested pipelines declare, or refuse.
@@ -425,13 +431,13 @@ class Pipeline:
         # The call adapters hold bound methods and closures: rebuilt, not pickled
         # (DataLoader workers started with spawn receive the pipeline pickled).
         state = self.__dict__.copy()
-        state.pop("_ops", None)
+        for derived in ("_ops", "_state_op", "_state_op_index", "_nested"):
+            state.pop(derived, None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._ops = [_Op(op) for op in self.ops]
-        self._nested = any(op.nested is not None for op in self._ops)
+        self._bind_ops()
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -614,6 +620,106 @@ class Pipeline:
         values[0] = value
         return values, [steps] if traced else []
 
+    def _one(self, value: Any, label: Any, w: int) -> Any:
+        """One item, untraced, of a pipeline without nested pipelines, at item word ``w``.
+
+        :meth:`_run_one` with its source written out: one :class:`Stream`
+        re-positioned for the path (stream 0) and each step (stream
+        ``k + 1``). This is ``Dataset.__getitem__``'s call, where every
+        function call is a measurable share of a cheap step
+        (benchmarks/pipeline_overhead.py); property tests hold it equal to
+        the batch.
+        """
+        s = Stream(w)
+        fixed = self.chain.fixed_path
+        path: Sequence[int] = self.chain.sample(s) if fixed is None else fixed
+        ops = self._state_op
+        for k, state in enumerate(path):
+            op = ops[state]
+            x = Labelled(value, label) if op.needs_label else value
+            if op.validate is not None:
+                op.validate(x)
+            if op.draws:
+                s._base = (w + (k + 1) * STREAM_STEP) & _M64
+                s._d = 0
+                s._generator = None
+                value = op.run_one(x, op.op.sample_params(x, s))
+            else:
+                value = op.run_one(x, {})
+        return value
+
+    def _run_untraced(self, values: list[Any], labels: list[Any], words: U64) -> list[Any]:
+        """:meth:`_run` for a batch of :data:`BATCH_MIN` or more items drawn by the seeding
+        rule, untraced, without nested pipelines: the same draws, with the paths as one
+        numpy array and each step's groups found in numpy.
+
+        ``words`` are the items' words; ``values`` are replaced in place.
+        """
+        n = len(values)
+        fixed = self.chain.fixed_path
+        if fixed is not None:
+            ops_at = np.broadcast_to(
+                self._state_op_index[np.array(fixed, dtype=np.int64)], (n, len(fixed))
+            )
+        else:
+            states = self.chain.sample_states(BatchStream(stream_bases(words, 0)).random, n)
+            ops_at = np.where(states >= 0, self._state_op_index[states], -1)
+        word_list: list[int] | None = None
+        for k in range(ops_at.shape[1]):
+            column = ops_at[:, k]
+            if fixed is not None:
+                groups: list[tuple[int, NDArray[np.int64] | None]] = [(int(column[0]), None)]
+            else:
+                present = np.unique(column)
+                present = present[present >= 0]
+                if len(present) == 1 and column[-1] >= 0 and column.min() >= 0:
+                    groups = [(int(present[0]), None)]
+                else:
+                    groups = [(int(o), np.flatnonzero(column == o)) for o in present]
+            for op_index, members in groups:
+                op = self._ops[op_index]
+                if members is None:
+                    rows: list[int] | None = None
+                    inputs = values
+                    mwords = words
+                else:
+                    rows = members.tolist()
+                    inputs = [values[i] for i in rows]
+                    mwords = words[members]
+                feed = (
+                    [Labelled(v, labels[i]) for v, i in zip(inputs, rows or range(n))]
+                    if op.needs_label
+                    else inputs
+                )
+                if op.validate_many is not None:
+                    op.validate_many(feed)
+                elif op.validate is not None:
+                    for x in feed:
+                        op.validate(x)
+                if not op.draws:
+                    params: list[Params] = [{} for _ in feed]
+                elif op.sample_batch is not None and len(feed) >= BATCH_MIN:
+                    params = list(op.sample_batch(feed, BatchStream(stream_bases(mwords, k + 1))))
+                    if len(params) != len(feed):
+                        raise RuntimeError(
+                            f"{op.name}.sample_params_batch returned {len(params)} parameter "
+                            f"sets for {len(feed)} inputs"
+                        )
+                else:
+                    if word_list is None:
+                        word_list = words.tolist()
+                    item_words_ = word_list if rows is None else [word_list[i] for i in rows]
+                    params = draw_params(
+                        op.name, op.op.sample_params, None, feed, item_words_, k + 1
+                    )
+                outs = op.run(feed, params)
+                if rows is None:
+                    values[:] = outs
+                else:
+                    for i, out in zip(rows, outs):
+                        values[i] = out
+        return values
+
     def _augment(
         self,
         items: list[Any],
@@ -637,12 +743,33 @@ class Pipeline:
         nv = 1 if n is None else check_int("n", n, low=1, high=2**VARIANT_BITS - 1)
         distinct = check_bool("distinct", distinct)
         max_tries = check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
+        record = traced or distinct
+        plain = type(self.lens) is FieldLens and set(map(type, items)) <= {str}
+        if (
+            not record
+            and not self._nested
+            and type(seed) is int
+            and len(items) * nv >= BATCH_MIN
+        ):
+            # Every item at one seed, untraced: the numpy path (same draws as _run).
+            index = np.repeat(np.array(idx, dtype=np.uint64), nv)
+            variant = np.tile(np.arange(nv, dtype=np.uint64), len(items))
+            words = item_words(
+                seed_epoch_word(seeds[0], epoch), index, variant, np.zeros_like(index)
+            )
+            if plain:
+                values = list(items) if nv == 1 else [x for x in items for _ in range(nv)]
+                return self._run_untraced(values, [None] * len(values), words), []
+            splits = [self.lens.split(x) for x in items]
+            values = [s[0] for s in splits for _ in range(nv)]
+            labels = [s[1] for s in splits for _ in range(nv)]
+            outs = self._run_untraced(values, labels, words)
+            return [splits[j // nv][2](out) for j, out in enumerate(outs)], []
         splits = [self.lens.split(x) for x in items]
         values = [s[0] for s in splits]
         labels = [s[1] for s in splits]
         jobs = [(i, v) for i in range(len(items)) for v in range(nv)]
         attempts = [0] * len(jobs)
-        record = traced or distinct
 
         def run(js: list[int]) -> tuple[list[Any], list[list[Step]]]:
             coords = [
@@ -753,7 +880,11 @@ class Pipeline:
             # bookkeeping of variants and traces.
             value, label, put = self.lens.split(x)
             first = seeds if type(seeds) is int else seeds[0]  # type: ignore[index]
-            coords = (first, check_int("epoch", epoch, low=0, high=MAX_U64), index, 0, 0)
+            if epoch != 0:
+                check_int("epoch", epoch, low=0, high=MAX_U64)
+            if not self._nested:
+                return put(self._one(value, label, item_word(seed_epoch_word(first, epoch), index)))
+            coords = (first, epoch, index, 0, 0)
             return put(self._run([value], [label], _Draw([coords]), traced=False)[0][0])
         outs, traces = self._augment(
             [x], seeds, epoch, [index], n, distinct, max_tries, return_trace

@@ -536,3 +536,46 @@ def test_trace_from_json_errors() -> None:
     trace = Trace(1, 2, 3)
     assert Trace.from_json(trace.to_json()) == trace
     assert Trace.from_json(trace.to_json().encode()) == trace
+
+
+class _AppendLabel(BaseAugmenter):
+    """Reads the item's label: the loop hands it Labelled items."""
+
+    modality = "text"
+    needs_label = True
+
+    def sample_params(self, x: Any, rng: Any) -> dict[str, Any]:
+        return {"k": int(rng.integers(3))}
+
+    def apply(self, x: Any, params: dict[str, Any]) -> Any:
+        return f"{x.value}|{x.label}{params['k']}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    chain=chains(),
+    xs=st.lists(texts, min_size=0, max_size=70),
+    seed=seeds,
+    epoch=st.integers(0, 2**31),
+    n=st.one_of(st.none(), st.integers(1, 3)),
+    labelled=st.booleans(),
+)
+def test_large_untraced_batches_equal_per_item_and_traced_runs(
+    chain: MarkovChain, xs: list[str], seed: int, epoch: int, n: int | None, labelled: bool
+) -> None:
+    # Untraced batches of 24+ items (variants included) and untraced single calls take
+    # the fast paths (paths in numpy; one re-positioned stream); traced runs the general
+    # loop. All three must agree, with operators that use the batch hook or not, draw
+    # nothing, or read the label.
+    pool = [AppendToken, Identity, DropChar, _AppendLabel if labelled else Counting]
+    pipe = Pipeline([pool[i % 4]() for i in range(chain.n_states)], chain, key="text")
+    items = [{"text": x, "label": i % 2} for i, x in enumerate(xs)]
+    outs = pipe.augment_batch(items, seed=seed, epoch=epoch, n=n)
+    traced, _ = pipe.augment_batch(items, seed=seed, epoch=epoch, n=n, return_traces=True)
+    assert outs == traced
+    for i, item in enumerate(items):
+        assert outs[i] == pipe.augment(item, seed=seed, epoch=epoch, index=i, n=n)
+    if n is None:
+        plain = Pipeline([pool[i % 4]() for i in range(chain.n_states)], chain)
+        if not labelled:
+            assert plain.augment_batch(xs, seed=seed, epoch=epoch) == [o["text"] for o in outs]
