@@ -191,9 +191,7 @@ class MarkovChain:
         """
         return [[s for s in row if s >= 0] for row in self.sample_states(random, n).tolist()]
 
-    def sample_states(
-        self, random: Callable[[], NDArray[np.float64]], n: int
-    ) -> NDArray[np.int64]:
+    def sample_states(self, random: Callable[[], NDArray[np.float64]], n: int) -> NDArray[np.int64]:
         """:meth:`sample_batch` as an ``(n, longest walk)`` array, ``-1`` after a walk stops.
 
         One comparison against the cumulative rows per step instead of a

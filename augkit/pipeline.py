@@ -745,12 +745,7 @@ class Pipeline:
         max_tries = check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
         record = traced or distinct
         plain = type(self.lens) is FieldLens and set(map(type, items)) <= {str}
-        if (
-            not record
-            and not self._nested
-            and type(seed) is int
-            and len(items) * nv >= BATCH_MIN
-        ):
+        if not record and not self._nested and type(seed) is int and len(items) * nv >= BATCH_MIN:
             # Every item at one seed, untraced: the numpy path (same draws as _run).
             index = np.repeat(np.array(idx, dtype=np.uint64), nv)
             variant = np.tile(np.arange(nv, dtype=np.uint64), len(items))
