@@ -165,7 +165,10 @@ class BaseAugmenter:
         """
         gen = one_rng(seed, rng)
         self.validate_input(x)
-        return self._apply_batch([x], [self.sample_params(x, gen)])[0]
+        params = self.sample_params(x, gen)
+        if type(self)._apply_batch is BaseAugmenter._apply_batch:
+            return self.apply(x, params)  # what the default hook would do, one call less
+        return self._apply_batch([x], [params])[0]
 
     def augment_batch(
         self,

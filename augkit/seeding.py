@@ -752,8 +752,12 @@ def one_rng(seed: Any, rng: Any) -> Any:
         raise ValueError("give seed or rng, not both")
     if rng is not None:
         return check_rng("rng", rng)
-    s = seed if type(seed) is int and seed >= 0 else as_seed(seed)
-    return Stream(item_word(seed_epoch_word(s, 0), 0))  # stream 0 starts at the item's word
+    s = seed if type(seed) is int and 0 <= seed <= _M else as_seed(seed)
+    if s > _M:
+        return Stream(item_word(seed_epoch_word(s, 0), 0))
+    # Not through the caches: a seed per call (op(x, seed=i)) would only evict them.
+    # seed_word and epoch_word of a one-limb seed, written out.
+    return Stream(item_word(mix(mix(s ^ _SEED_SALT)), 0))  # stream 0 starts at the item's word
 
 
 def batch_rngs(
