@@ -866,17 +866,21 @@ class Pipeline:
         used as every operator uses it: the pipeline draws from it (the seed
         of the run, as :meth:`sample_params` does).
         """
-        index = check_int("index", index, low=0, high=MAX_U64)
+        if type(index) is not int or not 0 <= index <= MAX_U64:  # checked only when unusual
+            index = check_int("index", index, low=0, high=MAX_U64)
         if max_tries != 4:
             check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
-        seeds = seeds_of(1, seed, None if rng is None else [rng])
+        if rng is None and type(seed) is int and seed >= 0:
+            seeds: int | list[int] = seed
+        else:
+            seeds = seeds_of(1, seed, None if rng is None else [rng])
         if n is None and distinct is False and not return_trace:
             # One plain output (Dataset.__getitem__): the same loop, without the
             # bookkeeping of variants and traces.
             value, label, put = self.lens.split(x)
             first = seeds if type(seeds) is int else seeds[0]  # type: ignore[index]
-            if epoch != 0:
-                check_int("epoch", epoch, low=0, high=MAX_U64)
+            if type(epoch) is not int or not 0 <= epoch <= MAX_U64:
+                epoch = check_int("epoch", epoch, low=0, high=MAX_U64)
             if not self._nested:
                 return put(self._one(value, label, item_word(seed_epoch_word(first, epoch), index)))
             coords = (first, epoch, index, 0, 0)
