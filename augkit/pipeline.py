@@ -779,8 +779,9 @@ class Pipeline:
 
         outs, steps = run(list(range(len(jobs))))
         flags: list[bool | None] = [None] * len(jobs)
-        if distinct:
-            self._make_distinct(values, nv, outs, steps, attempts, flags, max_tries, run)
+        notes = self._redraw(
+            values, labels, nv, outs, steps, attempts, flags, distinct, max_tries, run
+        )
         results = [splits[i][2](out) for (i, _), out in zip(jobs, outs)]
         traces: list[Trace] = []
         if traced:
@@ -794,10 +795,50 @@ class Pipeline:
                     attempt=attempts[j],
                     changed=not values_equal(values[i], outs[j]),
                     distinct=flags[j],
+                    quality=None if notes is None else notes[j],
                 )
                 for j, (i, v) in enumerate(jobs)
             ]
         return results, traces
+
+    def _redraw(
+        self,
+        values: list[Any],
+        labels: list[Any],
+        nv: int,
+        outs: list[Any],
+        steps: list[list[Step]],
+        attempts: list[int],
+        flags: list[bool | None],
+        distinct: bool,
+        max_tries: int,
+        run: Callable[[list[int]], tuple[list[Any], list[list[Step]]]],
+    ) -> list[dict[str, Any]] | None:
+        """Redraw the outputs that must be redrawn (here: those ``distinct`` refuses).
+
+        The one hook of a pipeline that filters its outputs (see :meth:`filtered`): it may
+        redraw output ``j`` from its next attempt coordinate (``attempts[j] += 1`` and
+        ``run``) and returns, per output, what its trace records of that (``Trace.quality``).
+        """
+        if distinct:
+            self._make_distinct(values, nv, outs, steps, attempts, flags, max_tries, run)
+        return None
+
+    def filtered(self, quality_filter: Any, *, max_tries: int = 4, **options: Any) -> Pipeline:
+        """This pipeline with the outputs ``quality_filter`` rejects redrawn, up to ``max_tries``
+        attempts each, every attempt from its own coordinate (so batch == per item still).
+
+        ``quality_filter`` is a fitted filter with a ``filtered_pipeline(pipeline, max_tries,
+        **options)`` method, which builds the pipeline (``docs/quality.md``).
+        """
+        make = getattr(quality_filter, "filtered_pipeline", None)
+        if not callable(make):
+            raise TypeError(
+                f"quality_filter must be a fitted quality filter (it has a filtered_pipeline "
+                f"method), got {type(quality_filter).__name__}"
+            )
+        pipe: Pipeline = make(self, max_tries=max_tries, **options)
+        return pipe
 
     @staticmethod
     def _make_distinct(

@@ -107,7 +107,10 @@ class Trace:
     applied with their sampled parameters. ``changed`` says whether the
     output differs from the input; ``distinct`` is set when distinct
     variants were asked for: ``False`` flags a variant that stayed equal to
-    the input or to an earlier variant after every try. A trace is plain
+    the input or to an earlier variant after every try. ``quality`` is set
+    by a filtered pipeline: the filter's decision on every attempt
+    (``{"metric", "threshold", "accepted", "tries": [{"attempt",
+    "distance", "accepted", "reason"}, ...]}``). A trace is plain
     JSON and :meth:`augkit.Pipeline.replay` reproduces the output from it
     without drawing any randomness.
     """
@@ -120,6 +123,7 @@ class Trace:
     attempt: int = 0
     changed: bool | None = None
     distinct: bool | None = None
+    quality: dict[str, Any] | None = None
     #: The stream function that drew it (:data:`augkit.seeding.STREAMS_VERSION`);
     #: 1 for traces of augkit 0.1, which replay all the same (parameters are recorded).
     streams: int = STREAMS_VERSION
@@ -150,6 +154,8 @@ class Trace:
             d["changed"] = self.changed
         if self.distinct is not None:
             d["distinct"] = self.distinct
+        if self.quality is not None:
+            d["quality"] = self.quality
         return d
 
     @classmethod
@@ -164,6 +170,9 @@ class Trace:
             raise ConfigError(
                 f"malformed trace: 'steps' must be a list, got {type(steps).__name__}"
             )
+        quality = d.get("quality")
+        if quality is not None and not isinstance(quality, Mapping):
+            raise ConfigError("malformed trace: 'quality' must be a mapping or absent")
         return cls(
             seed=_int_field(d, "seed", "trace", _TRACE_KEYS),
             epoch=_int_field(d, "epoch", "trace", _TRACE_KEYS),
@@ -173,6 +182,7 @@ class Trace:
             attempt=_int_field(d, "attempt", "trace", _TRACE_KEYS) if "attempt" in d else 0,
             changed=_bool_field(d, "changed", "trace"),
             distinct=_bool_field(d, "distinct", "trace"),
+            quality=None if quality is None else dict(quality),
             streams=_int_field(d, "streams", "trace", _TRACE_KEYS) if "streams" in d else 1,
         )
 
