@@ -318,6 +318,7 @@ class MarkovChain:
         n_states: int,
         smoothing: float = 0.0,
         max_steps: int | None = None,
+        weights: Iterable[float] | None = None,
     ) -> MarkovChain:
         """Maximum-likelihood chain from observed state sequences.
 
@@ -328,28 +329,39 @@ class MarkovChain:
         exactly that length is censored: it ends because of the bound, so it
         adds no stop count. A state never left (no outgoing counts, no
         smoothing) gets a row that stops.
+
+        ``weights`` gives each sequence a non-negative, finite weight (one per
+        sequence): its counts are multiplied by it, which is weighted maximum
+        likelihood (with rewards as weights, the policy search's refit). An
+        integer weight ``w`` fits as ``w`` copies of the sequence; equal
+        weights fit as no weights at all.
         """
         n = check_int("n_states", n_states, low=1)
         alpha = check_number("smoothing", smoothing, low=0.0)
         m = None if max_steps is None else check_int("max_steps", max_steps, low=1)
+        seqs = list(sequences)
+        w = [1.0] * len(seqs) if weights is None else _sequence_weights(weights, len(seqs))
         start_counts = np.zeros(n + 1)  # last column = stop
         counts = np.zeros((n, n + 1))
-        n_seq = 0
-        for k, seq in enumerate(sequences):
+        for k, (seq, wk) in enumerate(zip(seqs, w)):
             states = [check_int(f"sequences[{k}][]", s, low=0, high=n - 1) for s in seq]
             if m is not None and len(states) > m:
                 raise ValueError(f"sequences[{k}] has {len(states)} steps, more than max_steps={m}")
-            n_seq += 1
             if not states:
-                start_counts[n] += 1
+                start_counts[n] += wk
                 continue
-            start_counts[states[0]] += 1
+            start_counts[states[0]] += wk
             for a, b in itertools.pairwise(states):
-                counts[a, b] += 1
+                counts[a, b] += wk
             if m is None or len(states) < m:
-                counts[states[-1], n] += 1
-        if n_seq == 0:
+                counts[states[-1], n] += wk
+        if not seqs:
             raise ValueError("sequences is empty: nothing to fit")
+        if sum(w) == 0 and alpha == 0:
+            raise ValueError(
+                "weights are all 0 (and smoothing is 0): nothing to fit; give some sequence "
+                "a positive weight"
+            )
         start_counts += alpha
         counts += alpha
         start = start_counts[:n] / start_counts.sum()
@@ -379,6 +391,25 @@ class MarkovChain:
             return cls(config["start"], config["transitions"], config.get("max_steps"))
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"invalid chain: {exc}") from None
+
+
+def _sequence_weights(weights: Iterable[float], n_seq: int) -> list[float]:
+    """``weights`` of :meth:`MarkovChain.fit` as floats: one per sequence, finite and >= 0."""
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, Iterable):
+        raise TypeError(
+            f"weights must be a sequence of numbers (one per sequence), got {type(weights).__name__}"
+        )
+    out = []
+    for k, v in enumerate(weights):
+        x = check_number(f"weights[{k}]", v, low=0.0)
+        if not math.isfinite(x):
+            raise ValueError(f"weights[{k}] must be finite, got {v!r}")
+        out.append(x)
+    if len(out) != n_seq:
+        raise ValueError(
+            f"weights has {len(out)} entries for {n_seq} sequences: give one per sequence"
+        )
+    return out
 
 
 def _probabilities(name: str, value: ArrayLike, *, ndim: int) -> NDArray[np.float64]:

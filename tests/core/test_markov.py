@@ -265,3 +265,57 @@ def test_block_sampling_gives_the_same_paths(chain: MarkovChain, seed: int) -> N
         a = chain.sample(np.random.default_rng([seed, k]))
         b = chain.sample_from_stream(np.random.default_rng([seed, k]))
         assert a == b
+
+
+# ----------------------------------------------------------------- weighted fitting
+
+paths_of = st.lists(st.lists(st.integers(0, 2), max_size=4), min_size=1, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seqs=paths_of, counts=st.lists(st.integers(0, 3), min_size=8, max_size=8))
+def test_integer_weights_fit_as_repeated_sequences(
+    seqs: list[list[int]], counts: list[int]
+) -> None:
+    counts = counts[: len(seqs)]
+    if sum(counts) == 0:
+        counts[0] = 1
+    weighted = MarkovChain.fit(seqs, n_states=3, weights=counts, smoothing=0.5)
+    repeated = [s for s, c in zip(seqs, counts) for _ in range(c)]
+    plain = MarkovChain.fit(repeated, n_states=3, smoothing=0.5)
+    np.testing.assert_allclose(weighted.start, plain.start, atol=1e-12)
+    np.testing.assert_allclose(weighted.transitions, plain.transitions, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seqs=paths_of, w=st.floats(1e-3, 1e3), bounded=st.booleans())
+def test_equal_weights_fit_as_no_weights(seqs: list[list[int]], w: float, bounded: bool) -> None:
+    m = 4 if bounded else None
+    weighted = MarkovChain.fit(seqs, n_states=3, max_steps=m, weights=[w] * len(seqs))
+    plain = MarkovChain.fit(seqs, n_states=3, max_steps=m)
+    np.testing.assert_allclose(weighted.start, plain.start, atol=1e-12)
+    np.testing.assert_allclose(weighted.transitions, plain.transitions, atol=1e-12)
+
+
+def test_zero_weight_sequences_are_ignored() -> None:
+    fitted = MarkovChain.fit([[0, 1], [1]], n_states=2, weights=[0.0, 2.0])
+    np.testing.assert_allclose(fitted.start, [0.0, 1.0])
+    np.testing.assert_allclose(fitted.transitions, [[0.0, 0.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    ("weights", "error", "message"),
+    [
+        ([1.0], ValueError, "weights has 1 entries for 2 sequences"),
+        ([1.0, 1.0, 1.0], ValueError, "weights has 3 entries for 2 sequences"),
+        ([1.0, -0.5], ValueError, r"weights\[1\] must be in \[0.0, inf\]"),
+        ([float("nan"), 1.0], ValueError, r"weights\[0\] must be in"),
+        ([1.0, float("inf")], ValueError, r"weights\[1\] must be finite"),
+        ([1.0, "a"], TypeError, r"weights\[1\] must be a number"),
+        (3.0, TypeError, "weights must be a sequence of numbers"),
+        ([0.0, 0.0], ValueError, "weights are all 0"),
+    ],
+)
+def test_fit_rejects_bad_weights(weights: object, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        MarkovChain.fit([[0], [1]], n_states=2, weights=weights)  # type: ignore[arg-type]
