@@ -637,7 +637,8 @@ class Pipeline:
         for k, state in enumerate(path):
             op = ops[state]
             x = Labelled(value, label) if op.needs_label else value
-            if op.validate is not None:
+            # A str needs no call of TextAugmenter's own check (validate_many's owners).
+            if op.validate is not None and (op.validate_many is None or type(x) is not str):
                 op.validate(x)
             if op.draws:
                 s._base = (w + (k + 1) * STREAM_STEP) & _M64

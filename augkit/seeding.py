@@ -171,6 +171,10 @@ def item_words(epoch_w: int, index: U64, variant: U64, attempt: U64) -> U64:
     return mix_array(h ^ (variant | (attempt << _U(VARIANT_BITS))))
 
 
+#: Sized draws of up to this many words are mixed in Python ints (the same bits as
+#: numpy's path, which costs more below about this many: benchmarks/_profile.py).
+SCALAR_SIZES = 16
+
 #: How far apart consecutive streams of an item start on its counter, as a word.
 STREAM_STEP = ((1 << _STREAM_SHIFT) * _GAMMA) & _M
 
@@ -299,6 +303,10 @@ class Stream:
             z = ((z ^ (z >> 30)) * _C1) & _M
             z = ((z ^ (z >> 27)) * _C2) & _M
             return ((z ^ (z >> 31)) >> 11) * _FLOAT
+        if type(size) is int and 0 <= size <= SCALAR_SIZES:
+            # A few words: the scalar mixer beats numpy's per-call set-up; the same bits.
+            r = self.random
+            return np.array([r() for _ in range(size)], dtype=np.float64)
         shape = (size,) if isinstance(size, int) else tuple(size)
         w = self._take(math.prod(shape))
         return ((w >> _S11).astype(np.float64) * _FLOAT).reshape(shape)
@@ -331,6 +339,9 @@ class Stream:
         n = high - low
         if size is None:
             return low + bounded(self._next(), n)
+        if type(size) is int and 0 <= size <= SCALAR_SIZES and 0 <= low and high <= 2**63:
+            vals = [low + bounded(self._next(), n) for _ in range(size)]  # as random(size)
+            return np.array(vals, dtype=np.int64).astype(dtype, copy=False)
         shape = (size,) if isinstance(size, int) else tuple(size)
         w = self._take(math.prod(shape))
         if n <= 2**63:

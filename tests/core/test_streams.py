@@ -259,3 +259,23 @@ def test_each_is_the_per_item_path_on_the_batch_s_counters() -> None:
     got = batch.each(sample, [0, 2, 1])
     assert got == [sample(x, Stream(b, 1)) for x, b in zip([0, 2, 1], bases)]
     assert batch.d.tolist() == [1, 3, 2]
+
+
+@settings(max_examples=80, deadline=None)
+@given(base=U64, d=st.integers(0, 2**40), size=st.integers(0, 40), high=st.integers(1, 2**63))
+def test_small_sized_draws_take_the_scalar_path_with_numpys_bits(
+    base: int, d: int, size: int, high: int
+) -> None:
+    # Up to SCALAR_SIZES words are mixed in Python ints; compare both paths with the
+    # stream function itself (words_array) and with each other across the threshold.
+    from augkit.seeding import SCALAR_SIZES, words_array
+
+    w = words_array(np.array([base], np.uint64), np.arange(d, d + size, dtype=np.uint64))
+    u = Stream(base, d).random(size)
+    assert u.dtype == np.float64 and u.shape == (size,)
+    assert u.tolist() == ((w >> np.uint64(11)).astype(np.float64) * 2.0**-53).tolist()
+    ints = Stream(base, d).integers(0, high, size=size)
+    assert ints.dtype == np.int64 and ints.shape == (size,)
+    assert ints.tolist() == [Stream(base, d + k).integers(0, high) for k in range(size)]
+    big = Stream(base, d).random(SCALAR_SIZES + 5)  # the numpy path
+    assert big[:size].tolist() == Stream(base, d).random(min(size, SCALAR_SIZES + 5)).tolist()
