@@ -340,8 +340,8 @@ class Stream:
         if size is None:
             return low + bounded(self._next(), n)
         if type(size) is int and 0 <= size <= SCALAR_SIZES and 0 <= low and high <= 2**63:
-            vals = [low + bounded(self._next(), n) for _ in range(size)]  # as random(size)
-            return np.array(vals, dtype=np.int64).astype(dtype, copy=False)
+            few = [low + bounded(self._next(), n) for _ in range(size)]  # as random(size)
+            return np.array(few, dtype=np.int64).astype(dtype, copy=False)
         shape = (size,) if isinstance(size, int) else tuple(size)
         w = self._take(math.prod(shape))
         if n <= 2**63:
