@@ -7,8 +7,10 @@ import sys
 from typing import Any
 
 from ..corpus import FORMATS, Summary, augment_corpus
+from ..corpus.sharded import ShardedSummary
 from ._common import (
     EXIT_OK,
+    CommandError,
     field_list,
     import_plugins,
     load_pipeline,
@@ -17,7 +19,28 @@ from ._common import (
     warn,
 )
 
-__all__ = ["add_parser", "report", "run"]
+__all__ = ["ENGINES", "SHARD_SIZE", "add_parser", "report", "run"]
+
+ENGINES = ("process", "ray")
+SHARD_SIZE = 10_000
+#: The options only --engine ray reads, as ``args`` names them.
+_RAY_OPTIONS = {
+    "address": "--address",
+    "concurrency": "--concurrency",
+    "num_gpus": "--num-gpus",
+    "shard_size": "--shard-size",
+}
+
+
+def non_negative_float(value: str) -> float:
+    """An argparse ``type=`` for numbers >= 0."""
+    try:
+        v = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value!r}") from None
+    if not v >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value!r}")
+    return v
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -34,7 +57,13 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         ),
     )
     aug.add_argument("input", metavar="INPUT", help="JSONL, CSV/TSV or plain-text file")
-    aug.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="JSONL file to write")
+    aug.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTPUT",
+        help="JSONL file to write; with --engine ray a directory of shards plus manifest.json",
+    )
     aug.add_argument("-c", "--config", required=True, help="pipeline config (YAML or JSON)")
     aug.add_argument("--field", help="text field/column (default: the config's key, or 'text')")
     aug.add_argument(
@@ -82,6 +111,34 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--restart", action="store_true", help="discard an interrupted run's files, start over"
     )
     aug.add_argument("-q", "--quiet", action="store_true", help="no progress bar or messages")
+    ray = aug.add_argument_group(
+        "distributed (--engine ray)",
+        "Augment with Ray Data actors and write OUTPUT/part-NNNNN.jsonl plus "
+        "OUTPUT/manifest.json; the shards, read in order, are the single-process output. "
+        "Re-running after a failure redoes only the shards not written. Needs the ray extra "
+        "(pip install 'augkit[ray]'). See docs/ray.md.",
+    )
+    ray.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="process",
+        help="process: this process, one output file (default); ray: Ray Data, shards",
+    )
+    ray.add_argument(
+        "--address",
+        help="the Ray cluster to join ('auto': the one this machine is part of; default: start "
+        "a local one)",
+    )
+    ray.add_argument("--concurrency", type=positive, metavar="N", help="actors (default 2)")
+    ray.add_argument(
+        "--num-gpus", type=non_negative_float, metavar="G", help="GPUs per actor (default 0)"
+    )
+    ray.add_argument(
+        "--shard-size",
+        type=positive,
+        metavar="N",
+        help=f"inputs per shard (default {SHARD_SIZE})",
+    )
     aug.set_defaults(func=run)
 
 
@@ -91,6 +148,9 @@ def report(summary: Summary, distinct: bool) -> str:
     resumed = f" (resumed after {summary.resumed_from})" if summary.resumed_from else ""
     line = f"wrote {summary.records_written} records for {summary.inputs} input(s){resumed} "
     line += f"to {summary.output}"
+    if isinstance(summary, ShardedSummary):
+        kept = f", {summary.shards_kept} kept from the earlier run" if summary.shards_kept else ""
+        line += f" in {summary.shards} shard(s){kept}"
     if summary.variants:
         share = 100 * summary.unchanged / summary.variants
         line += f"; {summary.unchanged} of {summary.variants} variants unchanged ({share:.1f} %)"
@@ -108,10 +168,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"augkit: {msg}", file=sys.stderr)
 
-    summary = augment_corpus(
-        args.input,
-        args.output,
-        pipeline,
+    options: dict[str, Any] = dict(
         field=field,
         label_field=field_list("--label-field", args.label_field),
         drop_field=field_list("--drop-field", args.drop_field),
@@ -126,8 +183,33 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         restart=args.restart,
         log=log,
-        progress_bar=not args.quiet,
     )
+    summary: Summary
+    if args.engine == "ray":
+        try:
+            from ..ray import augment_corpus_on_ray
+        except ImportError as exc:  # pragma: no cover - the dev install has ray
+            raise CommandError(
+                f"--engine ray needs Ray Data: pip install 'augkit[ray]' ({exc})"
+            ) from None
+        summary = augment_corpus_on_ray(
+            args.input,
+            args.output,
+            pipeline,
+            address=args.address,
+            concurrency=args.concurrency or 2,
+            num_gpus=args.num_gpus or 0,
+            shard_size=args.shard_size or SHARD_SIZE,
+            quiet=args.quiet,
+            **options,
+        )
+    else:
+        given = [flag for name, flag in _RAY_OPTIONS.items() if getattr(args, name) is not None]
+        if given:
+            raise CommandError(f"{', '.join(given)} only apply with --engine ray")
+        summary = augment_corpus(
+            args.input, args.output, pipeline, progress_bar=not args.quiet, **options
+        )
     if summary.inputs == 0:
         # Said even with --quiet: an empty output is rarely what was meant.
         why = f" (all {len(summary.skipped)} were bad and skipped)" if summary.skipped else ""

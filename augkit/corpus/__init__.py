@@ -1,7 +1,7 @@
 """Offline corpus augmentation: read a JSONL / CSV / text file, write augmented JSONL.
 
 The engine of ``augkit augment`` (:mod:`augkit.cli`); from Python,
-:func:`augment_corpus`. Three modules, each with one concern:
+:func:`augment_corpus`. Four modules, each with one concern:
 
 - :mod:`augkit.corpus.readers`: the input formats, which records can be
   augmented (:class:`Record`) and which cannot (:class:`BadRecord`);
@@ -10,6 +10,9 @@ The engine of ``augkit augment`` (:mod:`augkit.cli`); from Python,
 - :mod:`augkit.corpus.runner`: the run itself: records through the
   pipeline's lens, ``n`` variants each (seeding rule, output records,
   ``distinct``), written batch by batch through the journal.
+- :mod:`augkit.corpus.sharded`: the same records as shards plus a manifest,
+  from an engine that may return them in any order (``--engine ray``,
+  :func:`augkit.ray.augment_corpus_on_ray`); resumable shard by shard.
 
 See :mod:`augkit.corpus.runner` for the item model, the seeding rule and the
 output, and ``docs/cli.md`` for the command.

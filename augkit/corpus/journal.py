@@ -41,6 +41,8 @@ __all__ = [
     "ResumeError",
     "done_path_for",
     "file_sha256",
+    "fingerprint_diffs",
+    "fsync_dir",
     "paths_for",
     "write_json_atomic",
 ]
@@ -76,7 +78,7 @@ def file_sha256(f: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     # Makes a rename/creation in the directory durable; not possible on Windows.
     if os.name != "posix":
         return
@@ -96,7 +98,7 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _lock(f: IO[bytes], partial: Path) -> None:
@@ -116,6 +118,20 @@ def _lock(f: IO[bytes], partial: Path) -> None:
 def _short(value: Any) -> str:
     s = json.dumps(value)
     return s[:14] + "…" if len(s) > 16 else s
+
+
+def fingerprint_diffs(
+    old: Mapping[str, Any], new: Mapping[str, Any], names: Mapping[str, str]
+) -> list[str]:
+    """One line per setting that differs between two fingerprints: ``--seed: 0 then, 1 now``.
+
+    ``names`` says how each key is named in messages (a key not in it as itself).
+    """
+    return [
+        f"{names.get(k, k)}: {_short(old.get(k))} then, {_short(new.get(k))} now"
+        for k in sorted(set(new) | set(old))
+        if old.get(k) != new.get(k)
+    ]
 
 
 def _read_record(path: Path) -> dict[str, Any]:
@@ -180,10 +196,10 @@ class Journal:
             # An earlier run finished writing and was stopped while tidying up.
             if partial.exists():
                 os.replace(partial, out)
-                _fsync_dir(out.parent)
+                fsync_dir(out.parent)
             if out.exists():
                 os.replace(progress, self.done)
-                _fsync_dir(out.parent)
+                fsync_dir(out.parent)
                 return state
             progress.unlink()
             state = None  # the finished output was removed since; start over
@@ -200,12 +216,7 @@ class Journal:
 
     def diffs(self, old: dict[str, Any]) -> list[str]:
         """One line per setting that differs from fingerprint ``old``: ``--seed: 0 then, 1 now``."""
-        fp = self.fingerprint
-        return [
-            f"{self.names.get(k, k)}: {_short(old.get(k))} then, {_short(fp.get(k))} now"
-            for k in sorted(set(fp) | set(old))
-            if old.get(k) != fp.get(k)
-        ]
+        return fingerprint_diffs(old, self.fingerprint, self.names)
 
     def _load_progress(self, restart: bool) -> dict[str, Any] | None:
         path = self.progress
@@ -321,9 +332,9 @@ class Journal:
             # The order makes every crash recoverable: a complete progress record and
             # OUTPUT.partial (rename it), or OUTPUT (rename the record to OUTPUT.done.json).
             os.replace(partial, self.output)
-            _fsync_dir(self.output.parent)
+            fsync_dir(self.output.parent)
             os.replace(self.progress, self.done)
-            _fsync_dir(self.output.parent)
+            fsync_dir(self.output.parent)
 
     def append(self, data: bytes, *, next_index: int, **counts: int) -> None:
         """Write one batch durably, then record it: the input position and what it added."""

@@ -79,6 +79,7 @@ from .readers import (
     RESERVED,
     BadRecord,
     InputError,
+    InputScan,
     Record,
     check_fields_exist,
     detect_format,
@@ -91,9 +92,13 @@ from .readers import (
 __all__ = [
     "SETTING_NAMES",
     "ItemFailedError",
+    "Job",
+    "LineWriter",
+    "RecordLines",
     "Summary",
     "augment_corpus",
     "fingerprint",
+    "prepare_job",
     "record_pipeline",
 ]
 
@@ -217,6 +222,143 @@ def record_pipeline(pipeline: Pipeline, field: str, label_fields: Sequence[str])
     return pipeline.with_item(key=field, label=label)
 
 
+def _check_output_file(in_path: Path, out: Path) -> None:
+    if in_path.exists() and out.exists() and in_path.resolve() == out.resolve():
+        raise InputError("the output file must not be the input file")
+    if out.suffix.lower() in (".csv", ".tsv"):
+        raise InputError(f"the output is JSONL; name it something like {out.stem}.jsonl")
+    if not out.parent.is_dir():
+        raise InputError(f"output directory {str(out.parent)!r} does not exist")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A corpus run, checked and ready: what every engine (one process, shards) starts from.
+
+    Built by :func:`prepare_job`, which does every check that comes before
+    anything is written. ``fingerprint`` is what must be equal for a run to
+    continue another's output.
+    """
+
+    input: Path
+    fmt: str
+    kind: str
+    pipeline: Pipeline
+    field: str
+    labels: list[str]
+    drops: list[str]
+    n: int
+    seed: int
+    distinct: bool
+    max_tries: int
+    batch_size: int
+    keep_original: bool
+    skip_bad: bool
+    scan: InputScan
+    fingerprint: dict[str, Any]
+
+    def writer(self, say: Callable[[str], None]) -> LineWriter:
+        """What turns batches of this job's records into output lines."""
+        return LineWriter(
+            self.pipeline,
+            self.field,
+            self.n,
+            self.seed,
+            self.distinct,
+            self.max_tries,
+            self.keep_original,
+            self.skip_bad,
+            self.kind,
+            say,
+        )
+
+    def records(self) -> Iterator[Record | BadRecord]:
+        """The input's records, good and bad, in order, as they will be written."""
+        return read_records(
+            self.input, self.fmt, self.field, self.labels, drop_field=self.drops, for_output=True
+        )
+
+
+def prepare_job(
+    input: str | os.PathLike[str],
+    pipeline: Pipeline,
+    *,
+    field: str,
+    label_field: str | Sequence[str] | None,
+    drop_field: str | Sequence[str] | None,
+    n: int,
+    seed: int,
+    distinct: bool,
+    max_tries: int,
+    batch_size: int,
+    keep_original: bool,
+    skip_bad: bool,
+    fmt: str | None,
+    say: Callable[[str], None],
+    check_output: Callable[[Path], None],
+) -> Job:
+    """Check the arguments and read the whole input once, before anything is written.
+
+    Raises as :func:`augment_corpus` says. ``check_output(input_path)``
+    checks where the output goes, after the arguments and before the input
+    is read.
+    """
+    if not isinstance(pipeline, Pipeline):
+        raise TypeError(f"pipeline must be an augkit.Pipeline, got {type(pipeline).__name__}")
+    # The pipeline's own bounds, checked before any record is read: a bad
+    # argument is not a bad record.
+    n = check_int("n", n, low=1, high=2**VARIANT_BITS - 1)
+    seed = check_int("seed", seed, low=0)
+    distinct = check_bool("distinct", distinct)
+    max_tries = check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    keep_original = check_bool("keep_original", keep_original)
+    skip_bad = check_bool("skip_bad", skip_bad)
+    labels = field_names("label_field", label_field)
+    drops = field_names("drop_field", drop_field)
+    fmt = detect_format(input, fmt)
+    _check_fields(field, labels, drops, fmt, pipeline)
+    pipe = record_pipeline(pipeline, field, labels)
+
+    in_path = Path(input)
+    check_output(in_path)
+
+    with open_input(in_path) as f:
+        input_sha256 = _journal.file_sha256(f)
+    scan = scan_input(in_path, fmt, field, labels, drop_field=drops, for_output=True)
+    kind = "row" if fmt in ("csv", "tsv") else "line"
+    check_fields_exist(scan, in_path, kind, field)
+    if scan.bad and not skip_bad:
+        shown = "\n  ".join(b.describe(kind) for b in scan.bad[:10])
+        more = f"\n  ... and {len(scan.bad) - 10} more" if len(scan.bad) > 10 else ""
+        raise InputError(
+            f"{len(scan.bad)} bad record(s) in {str(in_path)!r}:\n  {shown}{more}\n"
+            "fix them, or pass --skip-bad to leave them out; nothing was written"
+        )
+    for b in scan.bad:
+        say(f"skipping {kind} {b.line}: {b.reason}")
+    for name in scan.never_dropped:
+        say(f"--drop-field {name}: no record has this field")
+
+    fp = fingerprint(
+        pipe,
+        input_sha256=input_sha256,
+        fmt=fmt,
+        field=field,
+        label_fields=labels,
+        drop_fields=drops,
+        n=n,
+        seed=seed,
+        keep_original=keep_original,
+        distinct=distinct,
+        max_tries=max_tries,
+    )
+    return Job(
+        in_path, fmt, kind, pipe, field, labels, drops, n, seed, distinct, max_tries,
+        batch_size, keep_original, skip_bad, scan, fp,
+    )  # fmt: skip
+
+
 def augment_corpus(
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -258,60 +400,25 @@ def augment_corpus(
     ``--label-field`` is ``label_field``).
     """
     say = log or (lambda msg: None)
-    if not isinstance(pipeline, Pipeline):
-        raise TypeError(f"pipeline must be an augkit.Pipeline, got {type(pipeline).__name__}")
-    # The pipeline's own bounds, checked before any record is read: a bad
-    # argument is not a bad record.
-    n = check_int("n", n, low=1, high=2**VARIANT_BITS - 1)
-    seed = check_int("seed", seed, low=0)
-    distinct = check_bool("distinct", distinct)
-    max_tries = check_int("max_tries", max_tries, low=1, high=2**ATTEMPT_BITS)
-    batch_size = check_int("batch_size", batch_size, low=1)
-    labels = field_names("label_field", label_field)
-    drops = field_names("drop_field", drop_field)
-    fmt = detect_format(input, fmt)
-    _check_fields(field, labels, drops, fmt, pipeline)
-    pipe = record_pipeline(pipeline, field, labels)
-
     out = Path(output)
-    in_path = Path(input)
-    if in_path.exists() and out.exists() and in_path.resolve() == out.resolve():
-        raise InputError("the output file must not be the input file")
-    if out.suffix.lower() in (".csv", ".tsv"):
-        raise InputError(f"the output is JSONL; name it something like {out.stem}.jsonl")
-    if not out.parent.is_dir():
-        raise InputError(f"output directory {str(out.parent)!r} does not exist")
-
-    with open_input(in_path) as f:
-        input_sha256 = _journal.file_sha256(f)
-    scan = scan_input(in_path, fmt, field, labels, drop_field=drops, for_output=True)
-    kind = "row" if fmt in ("csv", "tsv") else "line"
-    check_fields_exist(scan, in_path, kind, field)
-    if scan.bad and not skip_bad:
-        shown = "\n  ".join(b.describe(kind) for b in scan.bad[:10])
-        more = f"\n  ... and {len(scan.bad) - 10} more" if len(scan.bad) > 10 else ""
-        raise InputError(
-            f"{len(scan.bad)} bad record(s) in {str(in_path)!r}:\n  {shown}{more}\n"
-            "fix them, or pass --skip-bad to leave them out; nothing was written"
-        )
-    for b in scan.bad:
-        say(f"skipping {kind} {b.line}: {b.reason}")
-    for name in scan.never_dropped:
-        say(f"--drop-field {name}: no record has this field")
-
-    fp = fingerprint(
-        pipe,
-        input_sha256=input_sha256,
-        fmt=fmt,
+    job = prepare_job(
+        input,
+        pipeline,
         field=field,
-        label_fields=labels,
-        drop_fields=drops,
+        label_field=label_field,
+        drop_field=drop_field,
         n=n,
         seed=seed,
-        keep_original=keep_original,
         distinct=distinct,
         max_tries=max_tries,
+        batch_size=batch_size,
+        keep_original=keep_original,
+        skip_bad=skip_bad,
+        fmt=fmt,
+        say=say,
+        check_output=lambda in_path: _check_output_file(in_path, out),
     )
+    scan, pipe, fp = job.scan, job.pipeline, job.fingerprint
     summary = Summary(output=out, inputs=scan.records, skipped=list(scan.bad))
     journal = _journal.Journal(out, fp, names=SETTING_NAMES, say=say)
     done = journal.previous_run(restart=restart, overwrite=overwrite)
@@ -324,8 +431,8 @@ def augment_corpus(
     # is reported now, not after the first batch has created files.
     pipe.check_available()
 
-    writer = _Writer(pipe, field, n, seed, distinct, max_tries, keep_original, skip_bad, kind, say)
-    records = read_records(in_path, fmt, field, labels, drop_field=drops, for_output=True)
+    writer = job.writer(say)
+    records = job.records()
     with journal.writing() as state:
         if state["next_index"]:
             summary.resumed_from = int(state["records"])
@@ -335,7 +442,7 @@ def augment_corpus(
             )
         bar = _bar(scan.records, int(state["records"]), progress_bar)
         try:
-            for batch in _batches(records, int(state["next_index"]), batch_size):
+            for batch in _batches(records, int(state["next_index"]), job.batch_size):
                 written = writer.batch(batch, summary)
                 journal.append(
                     "".join(written.lines).encode("utf-8"),
@@ -398,9 +505,31 @@ class _Lines:
     not_distinct: int = 0
 
 
+@dataclass
+class RecordLines:
+    """The output of one input record: its lines, what they count, or why it was skipped.
+
+    ``skipped`` is set (and ``lines`` empty) when the pipeline failed on the
+    record and the run skips bad items (``skip_bad``).
+    """
+
+    index: int
+    line: int
+    lines: list[str] = field(default_factory=list)
+    variants: int = 0
+    unchanged: int = 0
+    not_distinct: int = 0
+    skipped: BadRecord | None = None
+
+
 @dataclass(frozen=True)
-class _Writer:
-    """Turns a batch of input records into output lines: ``n`` variants each."""
+class LineWriter:
+    """Turns a batch of input records into output lines: ``n`` variants each.
+
+    Pickles (with a pipeline that does) when ``say`` does: a worker of a
+    distributed run gets one with a no-op ``say`` and reports skipped items
+    back through :attr:`RecordLines.skipped`.
+    """
 
     pipeline: Pipeline
     field: str
@@ -414,6 +543,21 @@ class _Writer:
     say: Callable[[str], None]
 
     def batch(self, batch: list[Record], summary: Summary) -> _Lines:
+        """The lines of a batch, in input order; skipped items are said and added to ``summary``."""
+        out = _Lines()
+        for rec in self.records(batch):
+            if rec.skipped is not None:
+                self.say(f"skipping {rec.skipped.describe(self.kind)}")
+                summary.skipped.append(rec.skipped)
+                continue
+            out.lines += rec.lines
+            out.variants += rec.variants
+            out.unchanged += rec.unchanged
+            out.not_distinct += rec.not_distinct
+        return out
+
+    def records(self, batch: list[Record]) -> list[RecordLines]:
+        """Each record's lines, one :class:`RecordLines` per record of ``batch``, in order."""
         try:
             per_item, traces = self.pipeline.augment_batch(
                 [r.data for r in batch],
@@ -430,48 +574,40 @@ class _Writer:
         except Exception:
             # Find the item that fails, to name its line; the others are augmented
             # alone, which gives the same result as in the batch.
-            return self.one_by_one(batch, summary)
-        out = _Lines()
-        for rec, outs, ts in zip(batch, per_item, traces):
-            self.lines(rec, outs, ts, out)
-        return out
+            return [self.one(rec) for rec in batch]
+        return [self.lines(rec, outs, ts) for rec, outs, ts in zip(batch, per_item, traces)]
 
-    def one_by_one(self, batch: list[Record], summary: Summary) -> _Lines:
-        out = _Lines()
-        for rec in batch:
-            try:
-                outs, ts = self.pipeline.augment(
-                    rec.data,
-                    seed=self.seed,
-                    epoch=0,
-                    index=rec.index,
-                    n=self.n,
-                    distinct=self.distinct,
-                    max_tries=self.max_tries,
-                    return_trace=True,
-                )
-            except (AugkitError, ImportError):
-                raise
-            except Exception as exc:
-                bad = BadRecord(
-                    rec.index, rec.line, f"the pipeline failed: {type(exc).__name__}: {exc}"
-                )
-                if not self.skip_bad:
-                    raise ItemFailedError(
-                        f"{bad.describe(self.kind)}\n(pass --skip-bad to leave such items out; "
-                        "the records before it are kept and a re-run resumes)"
-                    ) from exc
-                self.say(f"skipping {bad.describe(self.kind)}")
-                summary.skipped.append(bad)
-                continue
-            self.lines(rec, outs, ts, out)
-        return out
+    def one(self, rec: Record) -> RecordLines:
+        """One record augmented alone (after its batch failed): its lines, or why it is skipped."""
+        try:
+            outs, ts = self.pipeline.augment(
+                rec.data,
+                seed=self.seed,
+                epoch=0,
+                index=rec.index,
+                n=self.n,
+                distinct=self.distinct,
+                max_tries=self.max_tries,
+                return_trace=True,
+            )
+        except (AugkitError, ImportError):
+            raise
+        except Exception as exc:
+            bad = BadRecord(
+                rec.index, rec.line, f"the pipeline failed: {type(exc).__name__}: {exc}"
+            )
+            if not self.skip_bad:
+                raise ItemFailedError(
+                    f"{bad.describe(self.kind)}\n(pass --skip-bad to leave such items out; "
+                    "the records before it are kept and a re-run resumes)"
+                ) from exc
+            return RecordLines(rec.index, rec.line, skipped=bad)
+        return self.lines(rec, outs, ts)
 
-    def lines(
-        self, rec: Record, outs: list[dict[str, Any]], traces: list[Trace], out: _Lines
-    ) -> None:
+    def lines(self, rec: Record, outs: list[dict[str, Any]], traces: list[Trace]) -> RecordLines:
         """The lines of one input record (its original first with ``keep_original``)."""
         key = self.field
+        out = RecordLines(rec.index, rec.line)
         if self.keep_original:
             out.lines.append(_line(rec.index, None, rec.data, None))
         for v, (item, trace) in enumerate(zip(outs, traces)):
@@ -484,6 +620,7 @@ class _Writer:
             out.variants += 1
             out.unchanged += trace.changed is False
             out.not_distinct += trace.distinct is False
+        return out
 
 
 def _line(index: int, variant: int | None, item: dict[str, Any], trace: Any) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
-from augkit import TextAugmenter, register
+from augkit import ModelUnavailableError, TextAugmenter, register
 from augkit.items import Labelled
 
 
@@ -57,3 +58,46 @@ class LabelEcho(TextAugmenter):
         if x.label is None:
             raise ValueError("test_label_echo needs the item's label")
         return f"{x.value} {json.dumps(x.label)}"
+
+
+@register("test_die_once")
+class DieOnce(TextAugmenter):
+    """Kills its own process (``os._exit``) on the first text containing ``marker``, once.
+
+    Once means once per ``path``: the file is created just before the exit, and
+    its existence lets every later call (a restarted Ray actor's too) through.
+    Otherwise it swaps the case of the text: a visible, deterministic change.
+    """
+
+    def __init__(self, path: str, marker: str = "DIE") -> None:
+        self.path = path
+        self.marker = marker
+
+    def apply(self, x: str, params: dict[str, Any]) -> str:
+        if self.marker in x and not os.path.exists(self.path):
+            with open(self.path, "w") as f:
+                f.write(str(os.getpid()))
+            os._exit(1)
+        return x.swapcase()
+
+
+@register("test_fail_while_file")
+class FailWhileFile(TextAugmenter):
+    """Raises on texts containing ``marker`` while the file ``path`` exists; else reverses words.
+
+    The error is a :class:`~augkit.ModelUnavailableError`, as when a worker
+    cannot load a model: it stops the run even with ``--skip-bad``. The run's
+    config (and so its fingerprint) stays the same whether it fails or not:
+    the test switches the failure with the file.
+    """
+
+    def __init__(self, path: str, marker: str = "FAIL", delay: float = 0.0) -> None:
+        self.path = path
+        self.marker = marker
+        self.delay = delay
+
+    def apply(self, x: str, params: dict[str, Any]) -> str:
+        if self.marker in x and os.path.exists(self.path):
+            time.sleep(self.delay)  # lets a driver take in the batches that came before
+            raise ModelUnavailableError(f"{self.path} exists")
+        return " ".join(reversed(x.split(" ")))
