@@ -8,6 +8,11 @@
   them.
 - ``augkit describe pipeline.yaml`` (:mod:`.describe`): validate a config
   and print its chain.
+- ``augkit search INPUT -c pipeline.yaml -o policy.yaml`` (:mod:`.search`):
+  search a policy over the config's operators for a labelled JSONL file
+  (:func:`augkit.policy.search_policy` scored by
+  :func:`augkit.policy.embedding_probe`); writes the searched config, a JSON
+  of the rounds and baseline, and a PNG of score per round.
 - ``augkit demo [--out DIR]`` (:mod:`.demo`): augment bundled sample texts
   and an image.
 
@@ -29,7 +34,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import AugkitError
-from . import augment, demo, describe, replay
+from . import augment, demo, describe, replay, search
 from ._common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,
@@ -70,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     augment.add_parser(sub, [imports])
     describe.add_parser(sub, [imports])
     replay.add_parser(sub, [imports])
+    search.add_parser(sub, [imports])
     demo.add_parser(sub, [])
     return parser
 

