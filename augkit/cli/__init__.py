@@ -13,6 +13,10 @@
   (:func:`augkit.policy.search_policy` scored by
   :func:`augkit.policy.embedding_probe`); writes the searched config, a JSON
   of the rounds and baseline, and a PNG of score per round.
+- ``augkit report AUGMENTED --input ORIGINAL [-o DIR]`` (:mod:`.report`):
+  measure an augmented JSONL file against its originals by embedding
+  distance, per operator group (:class:`augkit.quality.QualityReport`);
+  prints a markdown table, writes report.json and PNG plots.
 - ``augkit demo [--out DIR]`` (:mod:`.demo`): augment bundled sample texts
   and an image.
 
@@ -34,7 +38,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import AugkitError
-from . import augment, demo, describe, replay, search
+from . import augment, demo, describe, replay, report, search
 from ._common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERNAL,
@@ -76,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_parser(sub, [imports])
     replay.add_parser(sub, [imports])
     search.add_parser(sub, [imports])
+    report.add_parser(sub, [])
     demo.add_parser(sub, [])
     return parser
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..corpus import FORMATS, Summary, augment_corpus
 from ..corpus.sharded import ShardedSummary
+from ..items import FieldLens
 from ._common import (
     EXIT_OK,
     CommandError,
@@ -93,6 +94,13 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         default=4,
         metavar="N",
         help="attempts per variant with --distinct (default 4)",
+    )
+    aug.add_argument(
+        "--filter",
+        metavar="FILTER",
+        help="quality filter file (YAML/JSON: metric, reference, quantile, label_check, "
+        "min_distance, model, max_tries, fallback, ...), fitted on INPUT's records before "
+        "augmenting; rejected outputs are redrawn (docs/cli.md)",
     )
     aug.add_argument(
         "--batch-size", type=positive, default=64, help="inputs per batch and checkpoint"
@@ -184,6 +192,29 @@ def run(args: argparse.Namespace) -> int:
         restart=args.restart,
         log=log,
     )
+    if args.filter is not None:
+        if args.engine == "ray":
+            raise CommandError(
+                "--filter is not available with --engine ray yet; run it with --engine "
+                "process, or call augkit.ray.augment_dataset(..., filter=...) from Python"
+            )
+        from ._filter import fit_filter, load_filter_spec
+
+        spec = load_filter_spec(args.filter)
+        labels = options["label_field"]
+        lens = pipeline.lens
+        own = lens.label if isinstance(lens, FieldLens) else None
+        label_field = labels[0] if labels else (own if isinstance(own, str) else None)
+        log(f"fitting the quality filter of {args.filter} on {args.input}")
+        qf, filter_options = fit_filter(
+            spec,
+            args.filter,
+            input_path=args.input,
+            fmt=args.format,
+            field=field,
+            label_field=label_field,
+        )
+        pipeline = pipeline.filtered(qf, **filter_options)
     summary: Summary
     if args.engine == "ray":
         try:

@@ -166,7 +166,7 @@ def fingerprint(
     """
     from .. import __version__
 
-    config = json.dumps(pipeline.to_dict(), sort_keys=True, separators=(",", ":"))
+    config = json.dumps(_config_of(pipeline), sort_keys=True, separators=(",", ":"))
     return {
         "augkit_version": __version__,
         "config_sha256": hashlib.sha256(config.encode()).hexdigest(),
@@ -204,6 +204,21 @@ def _check_fields(
             f"this pipeline's operators take {pipeline.modality!r} input; "
             "augkit augment works on text"
         )
+
+
+def _config_of(pipeline: Pipeline) -> dict[str, Any]:
+    """The config a run is fingerprinted by; a filtered pipeline's is its pipeline's plus the filter."""
+    inner = getattr(pipeline, "pipeline", None)
+    qf = getattr(pipeline, "quality_filter", None)
+    if isinstance(inner, Pipeline) and qf is not None:
+        return {
+            "pipeline": inner.to_dict(),
+            "filter": repr(qf),
+            "threshold": repr(getattr(qf, "threshold_", None)),
+            "max_tries": getattr(pipeline, "max_tries", None),
+            "fallback": getattr(pipeline, "fallback", None),
+        }
+    return pipeline.to_dict()
 
 
 def record_pipeline(pipeline: Pipeline, field: str, label_fields: Sequence[str]) -> Pipeline:
