@@ -563,16 +563,7 @@ class Pipeline:
                         )
                         params = source.nested_params(members, k, child, inner)
                     else:
-                        feed = (
-                            [Labelled(values[i], labels[i]) for i in members]
-                            if op.needs_label
-                            else inputs
-                        )
-                        if op.validate_many is not None:
-                            op.validate_many(feed)
-                        elif op.validate is not None:
-                            for x in feed:
-                                op.validate(x)
+                        feed = _checked_feed(op, inputs, labels, members)
                         params = source.params(members, k, op, feed, traced)
                         outs = op.run(feed, params)
                     if not traced:
@@ -687,16 +678,7 @@ class Pipeline:
                     rows = members.tolist()
                     inputs = [values[i] for i in rows]
                     mwords = words[members]
-                feed = (
-                    [Labelled(v, labels[i]) for v, i in zip(inputs, rows or range(n))]
-                    if op.needs_label
-                    else inputs
-                )
-                if op.validate_many is not None:
-                    op.validate_many(feed)
-                elif op.validate is not None:
-                    for x in feed:
-                        op.validate(x)
+                feed = _checked_feed(op, inputs, labels, rows)
                 if not op.draws:
                     params: list[Params] = [{} for _ in feed]
                 elif op.sample_batch is not None and len(feed) >= BATCH_MIN:
@@ -1304,6 +1286,23 @@ def _from_version_1(config: Mapping[str, Any]) -> dict[str, Any]:
         out["label"] = settings.get("label", "label")
     out["version"] = FORMAT_VERSION
     return out
+
+
+def _checked_feed(
+    op: _Op, inputs: list[Any], labels: list[Any], rows: list[int] | None
+) -> list[Any]:
+    """A group's inputs as ``op`` takes them (:class:`Labelled` when it reads labels; ``rows``
+    are the group's positions in ``labels``, None for all), validated once."""
+    if op.needs_label:
+        feed = [Labelled(v, labels[i]) for v, i in zip(inputs, rows or range(len(inputs)))]
+    else:
+        feed = inputs
+    if op.validate_many is not None:
+        op.validate_many(feed)
+    elif op.validate is not None:
+        for x in feed:
+            op.validate(x)
+    return feed
 
 
 def _groups(op_at_step: list[int | None]) -> list[tuple[int, list[int]]]:
