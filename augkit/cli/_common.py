@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +37,10 @@ EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 
 class CommandError(AugkitError):
     """A problem with how the command was used; reported without a traceback."""
+
+
+#: The sentence encoder of augkit search and augkit report unless --embedder/--model says.
+DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def import_plugins(modules: Sequence[str]) -> None:
@@ -98,6 +103,26 @@ def _int_at_least(low: int) -> Callable[[str], int]:
 
 positive = _int_at_least(1)
 non_negative = _int_at_least(0)
+
+
+def _finite_float_above(low: float, *, inclusive: bool) -> Callable[[str], float]:
+    """An argparse ``type=`` for finite numbers > ``low`` (>= with ``inclusive``)."""
+    bound = f"{'>=' if inclusive else '>'} {low:g}"
+
+    def parse(value: str) -> float:
+        try:
+            v = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number {bound}, got {value!r}") from None
+        if not (math.isfinite(v) and (v >= low if inclusive else v > low)):
+            raise argparse.ArgumentTypeError(f"expected a number {bound}, got {value!r}")
+        return v
+
+    return parse
+
+
+positive_float = _finite_float_above(0.0, inclusive=False)
+non_negative_float = _finite_float_above(0.0, inclusive=True)
 
 
 def err(msg: str) -> None:

@@ -31,11 +31,11 @@ from typing import Any
 
 from .._jsonl import LineError, iter_jsonl
 from ..corpus.readers import BadRecord, InputError, detect_format, read_records
-from ._common import EXIT_OK, CommandError, warn
+from ._common import DEFAULT_EMBEDDER, EXIT_OK, CommandError, non_negative_float, warn
 
 __all__ = ["DEFAULT_MODEL", "GROUP_BY", "add_parser", "group_name", "markdown_table", "run"]
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_MODEL = DEFAULT_EMBEDDER
 GROUP_BY = ("ops", "path")
 NO_STEPS = "(none)"
 _COLUMNS = (
@@ -58,16 +58,6 @@ def _quantile(value: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {value!r}") from None
     if not (0 < v <= 1):
         raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {value!r}")
-    return v
-
-
-def _non_negative_float(value: str) -> float:
-    try:
-        v = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value!r}") from None
-    if not (v >= 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value!r}")
     return v
 
 
@@ -128,7 +118,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     cmd.add_argument(
         "--min-distance",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=0.0,
         help="reject near-copies at or below this distance to the original (default 0)",
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 from collections import Counter
 from collections.abc import Hashable
@@ -21,30 +20,20 @@ from typing import Any
 from .._jsonl import LineError, iter_jsonl
 from ..pipeline import Pipeline
 from ._common import (
+    DEFAULT_EMBEDDER,
     EXIT_OK,
     CommandError,
     import_plugins,
     load_pipeline,
     non_negative,
     positive,
+    positive_float,
     warn,
 )
 
 __all__ = ["DEFAULT_EMBEDDER", "add_parser", "history_json", "plot_history", "run"]
 
-DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 _SUFFIXES = (".yaml", ".yml", ".json")
-
-
-def positive_float(value: str) -> float:
-    """An argparse ``type=`` for numbers > 0."""
-    try:
-        v = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value!r}") from None
-    if not (v > 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value!r}")
-    return v
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
