@@ -56,7 +56,8 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -245,66 +246,97 @@ def accuracy(
     return float((model.predict(test_x) == test_y).mean())
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+@dataclass
+class FewShot:
+    """The task every efficacy benchmark shares: the embedded test set and the training pool."""
+
+    sizes: list[int]
+    pool: dict[int, list[str]]
+    info: dict[str, Any]
+    emb: CachedEmbedder
+    test_x: np.ndarray
+    test_y: np.ndarray
+    started: float  # time.perf_counter() when the embedding began
+
+    def splits(self, count: int) -> Iterator[tuple[int, int, list[str], list[int]]]:
+        """``(split, N, texts, labels)``: per split, nested balanced training sets of each size."""
+        per_class_max = max(self.sizes) // 2
+        for split in range(count):
+            rng = np.random.default_rng(1000 + split)
+            order = {c: rng.permutation(len(self.pool[c]))[:per_class_max] for c in (0, 1)}
+            for n in self.sizes:
+                k = n // 2
+                texts = [self.pool[c][int(j)] for c in (0, 1) for j in order[c][:k]]
+                labels = [c for c in (0, 1) for _ in range(k)]
+                yield split, n, texts, labels
+
+
+def few_shot(args: argparse.Namespace) -> FewShot:
+    """Fetch the speeches, build the task for ``args`` (sizes, splits, test_per_class), embed
+    the test set."""
     speeches = fetch_speeches()
     sizes = sorted(args.sizes)
-    per_class_max = max(sizes) // 2
     test_texts, test_labels, pool, info = build_task(
-        speeches, args.test_per_class, per_class_max * args.splits
+        speeches, args.test_per_class, max(sizes) // 2 * args.splits
     )
     emb = load_embedder()
     t0 = time.perf_counter()
-    test_x = emb.embed(test_texts)
-    test_y = np.array(test_labels)
+    return FewShot(sizes, pool, info, emb, emb.embed(test_texts), np.array(test_labels), t0)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    task = few_shot(args)
+    sizes, info, emb, test_x, test_y, t0 = (
+        task.sizes,
+        task.info,
+        task.emb,
+        task.test_x,
+        task.test_y,
+        task.started,
+    )
     acc: dict[str, dict[int, list[float]]] = {a: {n: [] for n in sizes} for a in ARMS}
     searches: list[dict[str, Any]] = []
-    for split in range(args.splits):
-        rng = np.random.default_rng(1000 + split)
-        order = {c: rng.permutation(len(pool[c]))[:per_class_max] for c in (0, 1)}
-        for n in sizes:
-            k = n // 2
-            texts = [pool[c][int(j)] for c in (0, 1) for j in order[c][:k]]
-            labels = [c for c in (0, 1) for _ in range(k)]
-            ops = operators(texts, labels)
-            arms: dict[str, Pipeline | None] = {
-                "none": None,
-                "trivial_augment": trivial_augment(ops),
-                "rand_augment(n=2)": rand_augment(ops, n=2),
-                "eda": eda(ops[:3]),
+    for split, n, texts, labels in task.splits(args.splits):
+        ops = operators(texts, labels)
+        arms: dict[str, Pipeline | None] = {
+            "none": None,
+            "trivial_augment": trivial_augment(ops),
+            "rand_augment(n=2)": rand_augment(ops, n=2),
+            "eda": eda(ops[:3]),
+        }
+        began = time.perf_counter()
+        score = embedding_probe(emb, texts, labels, folds=args.folds, seed=split)
+        result = search_policy(
+            ops,
+            score,
+            budget=args.budget,
+            seed=split,
+            population=args.population,
+            progress=False,
+        )
+        searches.append(
+            {
+                "split": split,
+                "n": n,
+                "seconds": round(time.perf_counter() - began, 2),
+                "evaluations": result.evaluations,
+                "probe_baseline": result.baseline,
+                "probe_score": result.score,
+                "expected_length": round(result.pipeline.chain.expected_length(), 3),
+                "start": [round(float(p), 3) for p in result.pipeline.chain.start],
             }
-            began = time.perf_counter()
-            score = embedding_probe(emb, texts, labels, folds=args.folds, seed=split)
-            result = search_policy(
-                ops,
-                score,
-                budget=args.budget,
-                seed=split,
-                population=args.population,
-                progress=False,
-            )
-            searches.append(
-                {
-                    "split": split,
-                    "n": n,
-                    "seconds": round(time.perf_counter() - began, 2),
-                    "evaluations": result.evaluations,
-                    "probe_baseline": result.baseline,
-                    "probe_score": result.score,
-                    "expected_length": round(result.pipeline.chain.expected_length(), 3),
-                    "start": [round(float(p), 3) for p in result.pipeline.chain.start],
-                }
-            )
-            arms["searched"] = result.pipeline
-            for arm, pipe in arms.items():
-                acc[arm][n].append(accuracy(emb, pipe, texts, labels, test_x, test_y, split))
-            print(
-                f"split {split} N={n}: "
-                + ", ".join(f"{a} {acc[a][n][-1]:.3f}" for a in ARMS)
-                + f" (search {searches[-1]['seconds']:.0f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
-        if not args.quick:
+        )
+        arms["searched"] = result.pipeline
+        for arm, pipe in arms.items():
+            acc[arm][n].append(accuracy(emb, pipe, texts, labels, test_x, test_y, split))
+        print(
+            f"split {split} N={n}: "
+            + ", ".join(f"{a} {acc[a][n][-1]:.3f}" for a in ARMS)
+            + f" (search {searches[-1]['seconds']:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+        if not args.quick and n == sizes[-1]:
             # After every split: what is measured so far (ignored by git; the final
             # file replaces it).
             partial = summary(args, info, sizes, acc, searches, emb, time.perf_counter() - t0)

@@ -59,9 +59,7 @@ from policy_efficacy import (
     PACKAGE,
     CachedEmbedder,
     Unavailable,
-    build_task,
-    fetch_speeches,
-    load_embedder,
+    few_shot,
     operators,
     se,
 )
@@ -113,40 +111,33 @@ def augmented(pipe: Any, texts: list[str], labels: list[int], seed: int) -> tupl
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from augkit.quality import QualityFilter
 
-    speeches = fetch_speeches()
-    sizes = sorted(args.sizes)
-    per_class_max = max(sizes) // 2
-    test_texts, test_labels, pool, info = build_task(
-        speeches, args.test_per_class, per_class_max * args.splits
+    task = few_shot(args)
+    sizes, info, emb, test_x, test_y, t0 = (
+        task.sizes,
+        task.info,
+        task.emb,
+        task.test_x,
+        task.test_y,
+        task.started,
     )
-    emb = load_embedder()
-    t0 = time.perf_counter()
-    test_x = emb.embed(test_texts)
-    test_y = np.array(test_labels)
     acc: dict[str, dict[int, list[float]]] = {a: {n: [] for n in sizes} for a in ARMS}
     filt: dict[str, dict[int, list[dict]]] = {a: {n: [] for n in sizes} for a in FILTERS}
-    for split in range(args.splits):
-        rng = np.random.default_rng(1000 + split)
-        order = {c: rng.permutation(len(pool[c]))[:per_class_max] for c in (0, 1)}
-        for n in sizes:
-            k = n // 2
-            texts = [pool[c][int(j)] for c in (0, 1) for j in order[c][:k]]
-            labels = [c for c in (0, 1) for _ in range(k)]
-            pipe = trivial_augment(operators(texts, labels))
-            acc["none"][n].append(score(emb, texts, labels, list(texts), test_x, test_y))
-            copies, _ = augmented(pipe, texts, labels, split)
-            acc["unfiltered"][n].append(score(emb, texts, labels, copies, test_x, test_y))
-            for arm, options in FILTERS.items():
-                qf = QualityFilter(emb, quantile=0.95, min_distance=1e-6, **options)
-                qf.fit(texts, labels)
-                copies, stats = augmented(pipe.filtered(qf, max_tries=4), texts, labels, split)
-                acc[arm][n].append(score(emb, texts, labels, copies, test_x, test_y))
-                filt[arm][n].append(stats)
-            print(
-                f"split {split} N={n}: " + ", ".join(f"{a} {acc[a][n][-1]:.3f}" for a in ARMS),
-                file=sys.stderr,
-                flush=True,
-            )
+    for split, n, texts, labels in task.splits(args.splits):
+        pipe = trivial_augment(operators(texts, labels))
+        acc["none"][n].append(score(emb, texts, labels, list(texts), test_x, test_y))
+        copies, _ = augmented(pipe, texts, labels, split)
+        acc["unfiltered"][n].append(score(emb, texts, labels, copies, test_x, test_y))
+        for arm, options in FILTERS.items():
+            qf = QualityFilter(emb, quantile=0.95, min_distance=1e-6, **options)
+            qf.fit(texts, labels)
+            copies, stats = augmented(pipe.filtered(qf, max_tries=4), texts, labels, split)
+            acc[arm][n].append(score(emb, texts, labels, copies, test_x, test_y))
+            filt[arm][n].append(stats)
+        print(
+            f"split {split} N={n}: " + ", ".join(f"{a} {acc[a][n][-1]:.3f}" for a in ARMS),
+            file=sys.stderr,
+            flush=True,
+        )
     cells: dict[str, dict[str, Any]] = {}
     for arm in ARMS:
         cells[arm] = {}
