@@ -110,13 +110,16 @@ def _refuse_moved(cls: str, kwargs: Mapping[str, Any]) -> None:
         raise TypeError(f"{cls}() got an unexpected keyword argument {next(iter(kwargs))!r}")
 
 
-def _size(name: str, value: Any) -> tuple[int, int]:
-    """``int`` or ``(height, width)``, each >= 1."""
+def _size(name: str, value: Any, low: int = 1) -> tuple[int, int]:
+    """``int`` or ``(height, width)``, each >= ``low``."""
     if isinstance(value, Sequence) and not isinstance(value, str):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a (height, width) pair, got {value!r}")
-        return check_int(f"{name}[0]", value[0], low=1), check_int(f"{name}[1]", value[1], low=1)
-    s = check_int(name, value, low=1)
+        return (
+            check_int(f"{name}[0]", value[0], low=low),
+            check_int(f"{name}[1]", value[1], low=low),
+        )
+    s = check_int(name, value, low=low)
     return s, s
 
 
@@ -345,9 +348,13 @@ class Rotate(_Geometry):
 class _FixedSizeCrop(_Geometry):
     """A crop of a fixed ``size``; subclasses choose where.
 
-    A window that leaves the image (``pad_if_needed``) is filled with
-    ``fill`` (``mask_fill`` for masks).
+    A window that leaves the image (``padding``, ``pad_if_needed``) is filled
+    with ``fill`` (``mask_fill`` for masks).
     """
+
+    #: Pixels added on each side, ``(top and bottom, left and right)``, before the window
+    #: is placed (only :class:`RandomCrop` takes it; a centred window does not move).
+    _pad: tuple[int, int] = (0, 0)
 
     def __init__(
         self,
@@ -369,10 +376,14 @@ class _FixedSizeCrop(_Geometry):
 
     def _check_hw(self, hw: tuple[int, int]) -> None:
         h, w = self.size
-        if not self.pad_if_needed and (h > hw[0] or w > hw[1]):
+        py, px = self._pad
+        if not self.pad_if_needed and (h > hw[0] + 2 * py or w > hw[1] + 2 * px):
+            padded = (
+                f" padded by {py}x{px} to {hw[0] + 2 * py}x{hw[1] + 2 * px}" if py or px else ""
+            )
             raise ValueError(
-                f"crop size {h}x{w} (height x width) is larger than the {hw[0]}x{hw[1]} image; "
-                "pass pad_if_needed=True to pad the image with fill"
+                f"crop size {h}x{w} (height x width) is larger than the {hw[0]}x{hw[1]} "
+                f"image{padded}; pass pad_if_needed=True to pad the image with fill"
             )
 
     def _offset(self, rng: Rng, slack: int) -> int:
@@ -382,27 +393,39 @@ class _FixedSizeCrop(_Geometry):
     def sample_params(self, x: Any, rng: Rng) -> Params:
         H, W = x.shape[:2] if type(x) is np.ndarray else self._size_of(x)
         h, w = self.size
-        if H < h or W < w:
+        py, px = self._pad
+        if H + 2 * py < h or W + 2 * px < w:
             self._check_hw((H, W))  # an error unless pad_if_needed
-        top = self._offset(rng, H - h) if H >= h else -((h - H) // 2)
-        left = self._offset(rng, W - w) if W >= w else -((w - W) // 2)
+        # Positions on the padded canvas, given in the image's coordinates; a
+        # canvas still smaller than the window is centred (on the image too).
+        top = self._offset(rng, H + 2 * py - h) - py if H + 2 * py >= h else -((h - H) // 2)
+        left = self._offset(rng, W + 2 * px - w) - px if W + 2 * px >= w else -((w - W) // 2)
         return {"top": top, "left": left, "height": h, "width": w}
 
     def _apply(self, x: Any, params: Params) -> Any:
         top, left, h, w = params["top"], params["left"], params["height"], params["width"]
         if not self.pad_if_needed:
-            _check_window(x, top, left, h, w, self._check_hw)
+            _check_window(x, top, left, h, w, self._pad, self._check_hw)
         return F.crop(x, top, left, h, w, self.fill, copy=self.copy, mask_fill=self.mask_fill)
 
 
 def _check_window(
-    x: Any, top: int, left: int, h: int, w: int, check_hw: Callable[[tuple[int, int]], None]
+    x: Any,
+    top: int,
+    left: int,
+    h: int,
+    w: int,
+    pad: tuple[int, int],
+    check_hw: Callable[[tuple[int, int]], None],
 ) -> None:
-    """``ValueError`` for a window (a replayed one) that leaves the image without padding."""
+    """``ValueError`` for a window (a replayed one) that leaves the image and its ``pad``
+    without ``pad_if_needed``."""
     H, W = _hw(x)
-    if not (top >= 0 and left >= 0 and top + h <= H and left + w <= W):
+    py, px = pad
+    if not (top >= -py and left >= -px and top + h <= H + py and left + w <= W + px):
         check_hw((H, W))
-        raise ValueError(f"crop window leaves the {H}x{W} image")
+        where = f"the {H}x{W} image" + (f" padded by {py}x{px}" if py or px else "")
+        raise ValueError(f"crop window leaves {where}")
 
 
 @register("random_crop")
@@ -410,14 +433,58 @@ class RandomCrop(_FixedSizeCrop):
     """A ``size`` window (``int`` or ``(height, width)``) at a uniformly random position.
 
     The result is a slice of the input (a numpy / torch view; ``copy=True``
-    gives a C-contiguous copy). A crop larger than the image is an error unless
-    ``pad_if_needed=True``: then the image is centred on a canvas of at least
-    the crop size, filled with ``fill`` (``mask_fill`` for masks), with any odd
-    pixel of padding at the bottom / right.
+    gives a C-contiguous copy) where the window lies inside the image.
 
-    Params: ``{"top", "left", "height", "width"}`` (the window); ``apply`` is
+    ``padding`` (``int`` or ``(top and bottom, left and right)``, pixels >= 0)
+    first pads each side with ``fill`` (``mask_fill`` for masks), as
+    torchvision's ``RandomCrop(padding=)``: ``RandomCrop(32, padding=4)`` on a
+    32x32 image is the CIFAR shift of up to 4 pixels, ``RandomCrop(8,
+    padding=1)`` on 8x8 digits a shift of at most one pixel each way. The
+    window's ``top`` / ``left`` are then in ``[-padding, H + padding - size]``.
+
+    A crop larger than the (padded) image is an error unless
+    ``pad_if_needed=True``: then the image is centred on a canvas of at least
+    the crop size, filled with ``fill``, with any odd pixel of padding at the
+    bottom / right.
+
+    Params: ``{"top", "left", "height", "width"}`` (the window, in the
+    unpadded image's coordinates); ``apply`` is
     :func:`augkit.image.functional.crop`.
+
+    >>> import numpy as np
+    >>> img = np.arange(1, 10, dtype=np.uint8).reshape(3, 3)
+    >>> RandomCrop(3, padding=1)(img, seed=3).tolist()  # shifted down one pixel
+    [[0, 0, 0], [1, 2, 3], [4, 5, 6]]
     """
+
+    def __init__(
+        self,
+        size: int | Sequence[int],
+        pad_if_needed: bool = False,
+        fill: float | Sequence[float] = 0.0,
+        *,
+        padding: int | Sequence[int] = 0,
+        mask_fill: float | Sequence[float] = 0.0,
+        copy: bool = False,
+        nan_policy: str = "propagate",
+        **moved: Any,
+    ) -> None:
+        super().__init__(
+            size,
+            pad_if_needed,
+            fill,
+            mask_fill=mask_fill,
+            copy=copy,
+            nan_policy=nan_policy,
+            **moved,
+        )
+        self._pad = _size("padding", padding, low=0)
+
+    @property
+    def padding(self) -> int | tuple[int, int]:
+        """Pixels of ``fill`` on each side: an int when both axes agree."""
+        py, px = self._pad
+        return py if py == px else (py, px)
 
     def _offset(self, rng: Rng, slack: int) -> int:
         return _randint(rng, slack + 1)
@@ -426,26 +493,28 @@ class RandomCrop(_FixedSizeCrop):
         """:meth:`sample_params` for a whole group: every item's top, then every item's left."""
         H, W = self._sizes(xs)
         h, w = self.size
+        py, px = self._pad
         if not self.pad_if_needed:
-            bad = np.flatnonzero((H < h) | (W < w))
+            bad = np.flatnonzero((H + 2 * py < h) | (W + 2 * px < w))
             if len(bad):
                 self._check_hw((int(H[bad[0]]), int(W[bad[0]])))  # the first item's error
-        top = self._axis_offsets(rngs, H - h)
-        left = self._axis_offsets(rngs, W - w)
+        top = self._axis_offsets(rngs, H - h, py)
+        left = self._axis_offsets(rngs, W - w, px)
         return [
             {"top": t, "left": lft, "height": h, "width": w}
             for t, lft in zip(top.tolist(), left.tolist())
         ]
 
     @staticmethod
-    def _axis_offsets(rngs: BatchStream, slack: NDArray[np.int64]) -> NDArray[np.int64]:
+    def _axis_offsets(rngs: BatchStream, slack: NDArray[np.int64], pad: int) -> NDArray[np.int64]:
         """Each item's window start along one axis (:meth:`_offset` for all at once) where
-        the window fits, centred on the padded canvas (no draw) where it does not."""
-        inside = slack >= 0
+        the window fits the canvas padded by ``pad``, centred (no draw) where it does not."""
+        padded = slack + 2 * pad
+        inside = padded >= 0
         if inside.all():
-            return _randint_batch(slack + 1, rngs.random())
+            return _randint_batch(padded + 1, rngs.random()) - pad
         out = -((-slack) // 2)
-        out[inside] = _randint_batch(slack[inside] + 1, rngs.random(inside))
+        out[inside] = _randint_batch(padded[inside] + 1, rngs.random(inside)) - pad
         return out
 
 
@@ -618,7 +687,7 @@ class RandomResizedCrop(_Geometry):
 
     def _apply(self, x: Any, params: Params) -> Any:
         top, left, h, w = params["top"], params["left"], params["height"], params["width"]
-        _check_window(x, top, left, h, w, self._check_hw)
+        _check_window(x, top, left, h, w, (0, 0), self._check_hw)
         return F.resized_crop(x, top, left, h, w, self.size, self.interpolation)
 
 

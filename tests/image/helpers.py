@@ -155,7 +155,11 @@ def operators(draw: Any) -> Any:
     size = (draw(st.integers(1, 24)), draw(st.integers(1, 24)))
     if name == "random_crop":
         return RandomCrop(
-            size, pad_if_needed=True, fill=draw(st.sampled_from([0, 3])), copy=draw(st.booleans())
+            size,
+            pad_if_needed=True,
+            fill=draw(st.sampled_from([0, 3])),
+            padding=draw(st.sampled_from([0, 1, (2, 0)])),
+            copy=draw(st.booleans()),
         )
     if name == "center_crop":
         return CenterCrop(size, pad_if_needed=True, copy=draw(st.booleans()))

@@ -67,6 +67,19 @@ def test_random_crop_with_padding_draws_as_per_item(xs: list[Any], size: Any, se
     assert_batch_draws_as_items(RandomCrop(size, pad_if_needed=True), xs, seed)
 
 
+@settings(max_examples=80)
+@given(
+    xs=batches(st.integers(1, 40)),
+    size=crop_sizes,
+    pad=st.tuples(st.integers(0, 6), st.integers(0, 6)),
+    seed=seeds,
+)
+def test_random_crop_with_padding_on_each_side_draws_as_per_item(
+    xs: list[Any], size: Any, pad: Any, seed: int
+) -> None:
+    assert_batch_draws_as_items(RandomCrop(size, padding=pad, pad_if_needed=True), xs, seed)
+
+
 @settings(max_examples=60)
 @given(data=st.data(), size=crop_sizes, seed=seeds, center=st.booleans())
 def test_crops_that_fit_draw_as_per_item(data: Any, size: Any, seed: int, center: bool) -> None:

@@ -83,6 +83,70 @@ def test_pad_if_needed_centres_the_image_on_a_filled_canvas(
     assert (out[~inside] == np.array(1).astype(x.dtype)).all()
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    x=images(12),
+    data=st.data(),
+    seed=seeds,
+    pad=st.tuples(st.integers(0, 4), st.integers(0, 4)),
+    fill=st.sampled_from([0, 5]),
+)
+def test_padding_crops_the_image_padded_with_fill(
+    x: Any, data: Any, seed: int, pad: tuple[int, int], fill: int
+) -> None:
+    # The differential: numpy's own pad, then the drawn window of the padded array.
+    H, W = hw_of(x)
+    py, px = pad
+    size = (data.draw(st.integers(1, H + 2 * py)), data.draw(st.integers(1, W + 2 * px)))
+    op = RandomCrop(size, padding=pad, fill=fill)
+    params = op.sample_params(x, item_rng(seed))
+    top, left = params["top"], params["left"]
+    assert -py <= top <= H + py - size[0] and -px <= left <= W + px - size[1]
+    out = op.apply(x, params)
+    a = to_numpy(x)
+    if isinstance(x, torch.Tensor):
+        widths = [(0, 0)] * (a.ndim - 2) + [(py, py), (px, px)]
+    else:
+        widths = [(py, py), (px, px)] + [(0, 0)] * (a.ndim - 2)
+    padded = np.pad(a, widths, constant_values=np.array(fill).astype(a.dtype))
+    expected = _slice(padded, top + py, left + px, *size)
+    if isinstance(x, torch.Tensor):
+        expected = padded[..., top + py : top + py + size[0], left + px : left + px + size[1]]
+    assert np.array_equal(to_numpy(out), expected)
+
+
+def test_padding_positions_cover_every_shift_uniformly() -> None:
+    # RandomCrop(8, padding=1) on 8x8: each axis shifts by -1, 0 or +1 with equal chance.
+    x = np.zeros((8, 8), np.uint8)
+    op = RandomCrop(8, padding=1)
+    params = [op.sample_params(x, item_rng(2, 0, i)) for i in range(1500)]
+    for key in ("top", "left"):
+        counts = np.bincount([p[key] + 1 for p in params], minlength=3)
+        assert len(counts) == 3 and counts.min() > 400, counts
+
+
+def test_padding_is_declared_in_the_config_and_replays() -> None:
+    from augkit import Pipeline
+
+    op = RandomCrop(5, padding=(1, 2))
+    assert op.get_config()["padding"] == (1, 2) and RandomCrop(5, padding=3).padding == 3
+    pipe = Pipeline.sequence([op])
+    again = Pipeline.from_dict(pipe.to_dict())
+    x = np.arange(36, dtype=np.uint8).reshape(6, 6)
+    for i in range(20):
+        assert np.array_equal(pipe.augment(x, seed=i), again.augment(x, seed=i))
+
+
+def test_a_window_beyond_the_padding_is_refused() -> None:
+    op = RandomCrop(4, padding=1)
+    x = np.zeros((4, 4), np.uint8)
+    with pytest.raises(ValueError, match="padded by 1x1"):
+        op.apply(x, {"top": -2, "left": 0, "height": 4, "width": 4})
+    with pytest.raises(ValueError, match="larger than the 2x2 image padded by 1x1 to 4x4"):
+        RandomCrop(5, padding=1)(np.zeros((2, 2)), seed=0)
+    assert RandomCrop(5, padding=1, pad_if_needed=True)(np.zeros((2, 2)), seed=0).shape == (5, 5)
+
+
 def test_pad_if_needed_with_tensors_and_per_channel_fill() -> None:
     t = torch.arange(2 * 3 * 2 * 2, dtype=torch.uint8).reshape(2, 3, 2, 2)
     out = RandomCrop((4, 3), pad_if_needed=True, fill=(7, 8, 9))(t, seed=0)
