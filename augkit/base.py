@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, final
+from typing import Any, ClassVar, TypeVar, final
 
 import numpy as np
 
@@ -33,9 +33,11 @@ from .seeding import (
     stream_base,
     stream_bases,
 )
-from .validation import MAX_U64, check_batch, check_int
+from .validation import MAX_U64, check_batch, check_int, check_number
 
-__all__ = ["BaseAugmenter", "Identity", "TextAugmenter", "checked_outputs"]
+__all__ = ["BaseAugmenter", "Identity", "TextAugmenter", "checked_outputs", "scale_magnitude"]
+
+_Op = TypeVar("_Op", bound="BaseAugmenter")
 
 
 #: From this many items on, a group's parameters are drawn in numpy through an
@@ -103,6 +105,10 @@ class BaseAugmenter:
     name: str = "base_augmenter"
     #: True: the operator reads the item's label; it gets ``Labelled(value, label)`` items.
     needs_label: bool = False
+    #: The constructor arguments that set the operator's strength (numbers, or sequences
+    #: of numbers such as a ``(min, max)`` range), which :meth:`with_magnitude` scales.
+    #: Empty: the operator declares no magnitude.
+    magnitude_params: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -258,6 +264,30 @@ class BaseAugmenter:
         """
         return cls(**params)
 
+    def with_magnitude(self: _Op, magnitude: float) -> _Op:
+        """A copy of this operator at ``magnitude`` (in ``(0, 1]``) of its strength.
+
+        Each of :attr:`magnitude_params` is multiplied by ``magnitude``
+        (:func:`scale_magnitude`); the other arguments are kept, and
+        ``with_magnitude(1.0)`` is an equal copy. The operator as constructed
+        is magnitude 1: ``Rotate(30).with_magnitude(0.5)`` rotates within
+        ±15°. :func:`augkit.policy.search_policy` searches over such copies
+        (its ``magnitudes``), as AutoAugment searches magnitude levels.
+
+        >>> from augkit.image import Rotate
+        >>> Rotate(30).with_magnitude(0.5).degrees
+        (-15.0, 15.0)
+        """
+        if not self.magnitude_params:
+            raise TypeError(
+                f"{type(self).__name__} declares no magnitude (its magnitude_params is empty)"
+            )
+        m = check_magnitude("magnitude", magnitude)
+        config = self.get_config()
+        for pname in self.magnitude_params:
+            config[pname] = scale_magnitude(config[pname], m)
+        return type(self).from_config(config)  # type: ignore[return-value]
+
     def __repr__(self) -> str:
         try:
             cfg = self.get_config()
@@ -291,3 +321,32 @@ class Identity(BaseAugmenter):
 
     def apply(self, x: Any, params: Params) -> Any:
         return x
+
+
+def check_magnitude(name: str, value: Any) -> float:
+    """``value`` as a magnitude: a finite number in ``(0, 1]``."""
+    return check_number(name, value, low=0.0, high=1.0, low_inclusive=False)
+
+
+def scale_magnitude(value: Any, magnitude: float) -> Any:
+    """``value`` (a number, or a sequence of numbers) times ``magnitude``.
+
+    Floats are multiplied; integers are multiplied and rounded, and stay at
+    least 1 when they were positive (a strength never rounds away to
+    nothing); sequences are scaled element by element into a tuple.
+
+    >>> scale_magnitude((-30.0, 30.0), 0.5), scale_magnitude(3, 0.25), scale_magnitude(0.2, 0.5)
+    ((-15.0, 15.0), 1, 0.1)
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"a magnitude parameter must be a number, got {value!r}")
+    if isinstance(value, int):
+        return max(1, round(value * magnitude)) if value > 0 else value
+    if isinstance(value, float):
+        return value * magnitude
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return tuple(scale_magnitude(v, magnitude) for v in value)
+    raise TypeError(
+        f"a magnitude parameter must be a number or a sequence of numbers, got "
+        f"{type(value).__name__}"
+    )

@@ -20,7 +20,10 @@ These members are optional, and used when present:
   cannot take, before any randomness is drawn;
 - ``needs_label`` (bool): the operator reads the item's label (it then gets
   :class:`augkit.items.Labelled` ``(value, label)`` pairs and returns the value);
-- ``to_dict()`` for configs, ``check_available()`` for models.
+- ``to_dict()`` for configs, ``check_available()`` for models;
+- ``magnitude_params`` (the constructor arguments that set its strength) and
+  ``with_magnitude(m)`` (a copy at ``m`` in ``(0, 1]`` of that strength), which
+  :func:`augkit.policy.search_policy` explores with ``magnitudes=``.
 
 :class:`augkit.BaseAugmenter` provides all of them; :class:`augkit.Pipeline`
 accepts a bare protocol object as it is.

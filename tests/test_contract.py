@@ -108,11 +108,11 @@ def _nlpaug(**_: Any) -> list[Case]:
     return [(Nlpaug.from_spec("RandomWordAug", action="swap"), TEXTS, {})]
 
 
-def _image_op(name: str, *args: Any) -> Callable[..., list[Case]]:
+def _image_op(name: str, *args: Any, **kwargs: Any) -> Callable[..., list[Case]]:
     def factory() -> Any:
         import augkit.image
 
-        return getattr(augkit.image, name)(*args)
+        return getattr(augkit.image, name)(*args, **kwargs)
 
     return _image(factory)
 
@@ -125,7 +125,7 @@ CASES: dict[str, Callable[..., list[Case]]] = {
     "back_translation": _back_translation,
     "nlpaug": _nlpaug,
     "rotate": _image_op("Rotate", 30),
-    "random_crop": _image_op("RandomCrop", 8),
+    "random_crop": _image_op("RandomCrop", 8, padding=2),
     "center_crop": _image_op("CenterCrop", (10, 12)),
     "random_resized_crop": _image_op("RandomResizedCrop", 12),
     "horizontal_flip": _image_op("HorizontalFlip"),

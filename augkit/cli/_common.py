@@ -125,6 +125,14 @@ positive_float = _finite_float_above(0.0, inclusive=False)
 non_negative_float = _finite_float_above(0.0, inclusive=True)
 
 
+def magnitude_level(value: str) -> float:
+    """An argparse ``type=`` for a magnitude: a number in ``(0, 1]``."""
+    v = positive_float(value)
+    if v > 1.0:
+        raise argparse.ArgumentTypeError(f"expected a magnitude in (0, 1], got {value!r}")
+    return v
+
+
 def err(msg: str) -> None:
     print(f"augkit: error: {msg}", file=sys.stderr)
 

@@ -25,6 +25,7 @@ from ._common import (
     CommandError,
     import_plugins,
     load_pipeline,
+    magnitude_level,
     non_negative,
     positive,
     positive_float,
@@ -84,6 +85,14 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     cmd.add_argument(
         "--max-steps", type=positive, default=2, help="operators per item at most (default 2)"
+    )
+    cmd.add_argument(
+        "--magnitudes",
+        type=magnitude_level,
+        nargs="+",
+        metavar="M",
+        help="also search these strengths in (0, 1] of each operator that declares a "
+        "magnitude (e.g. 0.5 1.0): one state per operator and level",
     )
     cmd.add_argument(
         "--history",
@@ -163,7 +172,10 @@ def check_folds(labels: list[Any], folds: int) -> None:
 
 def history_json(result: Any, ops: list[Any], **extra: Any) -> dict[str, Any]:
     """A plain-JSON record of a :class:`~augkit.policy.SearchResult`."""
-    names = [getattr(op, "name", type(op).__name__) for op in ops]
+    given = [getattr(op, "name", type(op).__name__) for op in ops]
+    # One name per state of the chain: "rotate@0.5" for an operator at a searched magnitude.
+    states = result.states or tuple((i, None) for i in range(len(ops)))
+    names = [given[i] + ("" if m is None else f"@{m:g}") for i, m in states]
     rounds = []
     for i, r in enumerate(result.history, 1):
         rounds.append(
@@ -286,9 +298,11 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         time_limit=args.time_limit,
         max_steps=args.max_steps,
+        magnitudes=args.magnitudes,
         progress=not args.quiet,
     )
     cfg.pop("state_ops", None)
+    cfg["operators"] = [op.to_dict() for op in result.pipeline.ops]
     cfg["chain"] = result.chain.to_dict()
     searched = Pipeline.from_dict(cfg)
     history = history_json(
@@ -303,6 +317,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         folds=args.folds,
         time_limit=args.time_limit,
+        magnitudes=args.magnitudes,
     )
     for p in (output, history_path, plot_path):
         if p is not None and p.parent != Path(""):

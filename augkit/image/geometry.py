@@ -286,6 +286,8 @@ class Rotate(_Geometry):
     :func:`augkit.image.functional.rotate`.
     """
 
+    magnitude_params = ("degrees",)
+
     def __init__(
         self,
         degrees: float | Sequence[float] = (-30.0, 30.0),
@@ -456,6 +458,8 @@ class RandomCrop(_FixedSizeCrop):
     >>> RandomCrop(3, padding=1)(img, seed=3).tolist()  # shifted down one pixel
     [[0, 0, 0], [1, 2, 3], [4, 5, 6]]
     """
+
+    magnitude_params = ("padding",)
 
     def __init__(
         self,

@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from ..base import check_magnitude
 from ..markov import MarkovChain, sequence_chain
 from ..pipeline import Pipeline
 from ..validation import check_bool, check_int, check_number
 
-__all__ = ["SearchResult", "SearchRound", "no_augmentation", "search_policy"]
+__all__ = ["SearchResult", "SearchRound", "magnitude_states", "no_augmentation", "search_policy"]
 
 Path = tuple[int, ...]
 
@@ -63,7 +64,11 @@ class SearchResult:
     evaluation at the end), ``baseline`` the score of no augmentation
     (:func:`no_augmentation`). ``history`` has one :class:`SearchRound` per
     round; ``evaluations`` counts the calls of ``score`` (within
-    ``budget``); ``seconds`` is the wall time of the search.
+    ``budget``); ``seconds`` is the wall time of the search. ``states``
+    says what each of the chain's states is: ``(i, magnitude)``, the index
+    of the operator in the ``ops`` given and the magnitude it runs at
+    (``None``: the operator as given, which declares no magnitude or was
+    searched without ``magnitudes``).
     """
 
     pipeline: Pipeline
@@ -72,6 +77,7 @@ class SearchResult:
     history: list[SearchRound] = field(default_factory=list)
     evaluations: int = 0
     seconds: float = 0.0
+    states: tuple[tuple[int, float | None], ...] = ()
 
     @property
     def chain(self) -> MarkovChain:
@@ -103,6 +109,40 @@ def _path_pipeline(ops: list[Any], path: Path, item: dict[str, Any]) -> Pipeline
     return Pipeline(ops, sequence_chain(len(path)), state_ops=path, **item)
 
 
+def magnitude_states(
+    ops: Sequence[Any], magnitudes: Sequence[float] | None
+) -> tuple[list[Any], list[tuple[int, float | None]]]:
+    """The search's states: every operator, each one that declares a magnitude once per level.
+
+    Returns the operators the chain's states run (``op.with_magnitude(m)``
+    for the operators whose ``magnitude_params`` is not empty, in the order
+    of ``magnitudes``; the others as given) and, per state, ``(index in ops,
+    magnitude or None)``.
+    """
+    if magnitudes is None:
+        return list(ops), [(i, None) for i in range(len(ops))]
+    if isinstance(magnitudes, (str, bytes)) or not isinstance(magnitudes, Sequence):
+        raise TypeError(
+            f"magnitudes must be a sequence of numbers in (0, 1], got {type(magnitudes).__name__}"
+        )
+    levels = [check_magnitude(f"magnitudes[{j}]", m) for j, m in enumerate(magnitudes)]
+    if not levels:
+        raise ValueError("magnitudes must hold at least one level in (0, 1] (or be None)")
+    if len(set(levels)) != len(levels):
+        raise ValueError(f"magnitudes must be distinct, got {list(magnitudes)!r}")
+    states: list[Any] = []
+    what: list[tuple[int, float | None]] = []
+    for i, op in enumerate(ops):
+        if getattr(op, "magnitude_params", ()) and callable(getattr(op, "with_magnitude", None)):
+            for m in levels:
+                states.append(op.with_magnitude(m))
+                what.append((i, m))
+        else:
+            states.append(op)
+            what.append((i, None))
+    return states, what
+
+
 def _initial_chain(m: int, max_steps: int) -> MarkovChain:
     """No augmentation as likely as each operator first; after each step, stop half the time."""
     start = np.full(m, 1.0 / (m + 1))
@@ -132,6 +172,7 @@ def search_policy(
     smoothing: float = 0.1,
     max_steps: int = 2,
     start: MarkovChain | None = None,
+    magnitudes: Sequence[float] | None = None,
     progress: bool = True,
     **item: Any,
 ) -> SearchResult:
@@ -155,10 +196,18 @@ def search_policy(
     when a round samples no new path and the chain has stopped moving (at
     most ``budget`` rounds).
 
+    ``magnitudes`` (levels in ``(0, 1]``, for example ``(0.5, 1.0)``) makes
+    each operator that declares a magnitude (a non-empty
+    ``magnitude_params``, see :meth:`augkit.BaseAugmenter.with_magnitude`)
+    one state per level, so the chain also chooses how strong each step is
+    (AutoAugment's magnitudes, as states); :attr:`SearchResult.states` maps
+    the states back. Operators that declare none keep one state.
+
     ``start`` replaces the initial chain (no augmentation as likely as each
-    operator; stop half the time after each step); it must have
-    ``len(ops)`` states, and its ``max_steps`` is replaced by ``max_steps``. Deterministic for a ``seed`` (given a
-    deterministic ``score``). ``progress`` shows a tqdm bar (when tqdm is
+    state; stop half the time after each step); it must have one state per
+    operator (per operator and level with ``magnitudes``), and its
+    ``max_steps`` is replaced by ``max_steps``. Deterministic for a
+    ``seed`` (given a deterministic ``score``). ``progress`` shows a tqdm bar (when tqdm is
     installed). ``item``: ``key``, ``label`` or ``targets`` for the
     pipelines, as for :class:`augkit.Pipeline`.
     """
@@ -178,6 +227,7 @@ def search_policy(
     smoothing = check_number("smoothing", smoothing, low=0.0, low_inclusive=False)
     max_steps = check_int("max_steps", max_steps, low=1)
     progress = check_bool("progress", progress)
+    ops, states = magnitude_states(ops, magnitudes)
     m = len(ops)
     if start is None:
         chain = _initial_chain(m, max_steps)
@@ -185,8 +235,10 @@ def search_policy(
         if not isinstance(start, MarkovChain):
             raise TypeError(f"start must be a MarkovChain, got {type(start).__name__}")
         if start.n_states != m:
+            what = "operators" if magnitudes is None else "(operator, magnitude) states"
             raise ValueError(
-                f"start has {start.n_states} states for {m} operators: give one state per operator"
+                f"start has {start.n_states} states for {m} {what}: give one state per "
+                + ("operator" if magnitudes is None else "operator and magnitude level")
             )
         chain = MarkovChain(start.start, start.transitions, max_steps=max_steps)
     began = time.monotonic()
@@ -256,6 +308,7 @@ def search_policy(
         history=history,
         evaluations=spent,
         seconds=time.monotonic() - began,
+        states=tuple(states),
     )
 
 

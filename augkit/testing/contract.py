@@ -29,7 +29,11 @@ breaks. The rules are what the rest of augkit builds on:
    same outputs;
 9. **variants**: ``augment(x, n=3)`` gives three outputs equal to the batch
    path, each reproducible; with ``distinct=True`` every variant differs
-   from the input and the earlier ones, or its trace says it could not.
+   from the input and the earlier ones, or its trace says it could not;
+10. **magnitude** (when ``magnitude_params`` is not empty): every name in it
+    is a constructor argument; ``with_magnitude(1.0)`` is an equal copy
+    (same config, same outputs); ``with_magnitude(0.5)`` is the same type,
+    changes no other argument, and passes rules 1 to 9 itself.
 
 Label-aware operators (``needs_label``) take
 :class:`augkit.items.Labelled` examples.
@@ -112,6 +116,18 @@ def check_operator(
     pipelines the operator is checked in (``{"targets": ImageTargets()}``;
     default: items as they are). Raises :class:`ContractError`.
     """
+    _check_operator(op, examples, seeds, distinct_possible, item, magnitude=True)
+
+
+def _check_operator(
+    op: Any,
+    examples: Sequence[Any],
+    seeds: Sequence[int],
+    distinct_possible: bool,
+    item: Mapping[str, Any] | None,
+    *,
+    magnitude: bool,
+) -> None:
     examples = list(examples)
     if not examples:
         raise ValueError("examples must hold at least one input")
@@ -176,6 +192,9 @@ def check_operator(
             if len(outs) != len(examples) or not all(map(values_equal, outs, singles)):
                 _fail("batch", f"{name}.apply_batch differs from apply item by item")
         _check_in_pipeline(op, name, examples, seed, distinct_possible, dict(item or {}))
+    # 10. magnitude
+    if magnitude and len(getattr(op, "magnitude_params", ())) > 0:
+        _check_magnitude(op, name, examples, seeds, item)
 
 
 def _registered(op: Any) -> bool:
@@ -257,3 +276,36 @@ def _check_in_pipeline(
         if clash and distinct_possible:
             _fail("variants", f"{name} could not make 3 distinct variants of {_short(first)}")
         seen.append(v)
+
+
+def _check_magnitude(
+    op: Any,
+    name: str,
+    examples: list[Any],
+    seeds: Sequence[int],
+    item: Mapping[str, Any] | None,
+) -> None:
+    declared = tuple(op.magnitude_params)
+    if not callable(getattr(op, "with_magnitude", None)) or not callable(
+        getattr(op, "get_config", None)
+    ):
+        _fail("magnitude", f"{name} declares magnitude_params but has no with_magnitude")
+    config = op.get_config()
+    missing = [p for p in declared if p not in config]
+    if missing:
+        _fail("magnitude", f"{name}.magnitude_params names {missing}, not constructor arguments")
+    same = op.with_magnitude(1.0)
+    if type(same) is not type(op) or same.get_config() != config:
+        _fail("magnitude", f"{name}.with_magnitude(1.0) is not an equal copy")
+    pipes = [Pipeline.sequence([o], **(item or {})) for o in (op, same)]
+    for seed in seeds:
+        a, b = (p.augment_batch(examples, seed=seed) for p in pipes)
+        if not all(map(values_equal, a, b)):
+            _fail("magnitude", f"{name}.with_magnitude(1.0) gives other outputs (seed {seed})")
+    half = op.with_magnitude(0.5)
+    if type(half) is not type(op):
+        _fail("magnitude", f"{name}.with_magnitude(0.5) is a {type(half).__name__}")
+    changed = {k for k, v in half.get_config().items() if v != config.get(k)}
+    if not changed <= set(declared):
+        _fail("magnitude", f"{name}.with_magnitude(0.5) changed {sorted(changed - set(declared))}")
+    _check_operator(half, examples, seeds, False, item, magnitude=False)

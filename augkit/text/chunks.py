@@ -171,6 +171,8 @@ class ChunkRecombination(TextAugmenter):
     A text with fewer than two chunks comes back unchanged in every mode.
     """
 
+    magnitude_params = ("rate", "drop", "repeat")
+
     def __init__(
         self,
         unit: str = "sentence",

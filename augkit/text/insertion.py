@@ -74,6 +74,8 @@ class RandomInsertion(TextAugmenter):
     for all insertion points of a batch).
     """
 
+    magnitude_params = ("rate",)
+
     def __init__(
         self,
         source: WordSource | Mapping[str, Any] | None = None,

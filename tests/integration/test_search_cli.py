@@ -160,3 +160,36 @@ def test_other_usage_errors(work: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["search", str(work / "train.jsonl"), "-c", str(work / "nope.yaml"),
                  "-o", str(work / "p.yaml")]) == 2  # fmt: skip
     assert "nope.yaml" in capsys.readouterr().err
+
+
+MAGNITUDE_CONFIG = """\
+operators:
+  - type: chunk_recombination
+    params: {unit: window, window_size: 1, mode: splice, pool: [], rate: 0.0, drop: 0.2}
+  - type: test_append_token
+chain:
+  start: [0.5, 0.5]
+  transitions: [[0.0, 0.0], [0.0, 0.0]]
+"""
+
+
+def test_search_over_magnitudes_writes_one_operator_per_level(
+    work: Path, tiny_mlm_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (work / "ops.yaml").write_text(MAGNITUDE_CONFIG, encoding="utf-8")
+    assert search(work, tiny_mlm_dir, "--magnitudes", "0.5", "1", "--no-plot") == 0
+    pipe = Pipeline.load(work / "policy.yaml")
+    assert [op.name for op in pipe.ops] == ["chunk_recombination"] * 2 + ["test_append_token"]
+    assert [op.drop for op in pipe.ops[:2]] == [0.1, 0.2]
+    assert pipe.chain.n_states == 3
+    history = json.loads((work / "policy.history.json").read_text())
+    assert history["operators"] == [
+        "chunk_recombination@0.5",
+        "chunk_recombination@1",
+        "test_append_token",
+    ]
+    assert history["magnitudes"] == [0.5, 1.0]
+    with pytest.raises(SystemExit) as exc:  # argparse refuses it before the command runs
+        search(work, "unused", "--magnitudes", "2", "--overwrite")
+    assert exc.value.code == 2
+    assert "expected a magnitude in (0, 1], got '2'" in capsys.readouterr().err
