@@ -182,6 +182,7 @@ def history_json(result: Any, ops: list[Any], **extra: Any) -> dict[str, Any]:
             {
                 "round": i,
                 "score": r.score,
+                "chain_score": r.chain_score,
                 "best_score": max(r.scores),
                 "best_path": [names[j] for j in r.best_path],
                 "paths": [[names[j] for j in p] for p in r.paths],

@@ -9,7 +9,9 @@ runs each path, and refits the chain by reward-weighted maximum likelihood
 moving part of the way towards the fit. Because the empty path is a walk of
 the chain (its stop-at-start probability, kept above zero by smoothing), "no
 augmentation" stays in the search space throughout, and its score is always
-reported beside the result.
+reported beside the result. A path's score cannot show what a mixture
+gains from its items taking different paths, so each round's chain is also
+scored as a whole, and the best-scoring chain is the result (``select``).
 
 This module knows chains, pipelines and a ``score`` callable; nothing about
 what the score measures (see :func:`augkit.policy.embedding_probe` for one).
@@ -28,11 +30,14 @@ import numpy as np
 from ..base import check_magnitude
 from ..markov import MarkovChain, sequence_chain
 from ..pipeline import Pipeline
-from ..validation import check_bool, check_int, check_number
+from ..validation import check_bool, check_choice, check_int, check_number
 
 __all__ = ["SearchResult", "SearchRound", "magnitude_states", "no_augmentation", "search_policy"]
 
 Path = tuple[int, ...]
+
+#: How :func:`search_policy` picks its result.
+SELECT = ("best", "last")
 
 
 @dataclass(frozen=True)
@@ -42,13 +47,16 @@ class SearchRound:
     ``chain`` is the chain the round sampled from; ``score`` the mean score
     of its sampled paths (an estimate of that chain's expected score);
     ``paths`` and ``scores`` the sampled paths (operator indices, ``()``
-    for no augmentation) and the score of each.
+    for no augmentation) and the score of each. ``chain_score`` is the
+    score of the chain's own pipeline, every item drawing its own path
+    (``None`` with ``select="last"``, which does not score it).
     """
 
     chain: MarkovChain
     score: float
     paths: tuple[Path, ...]
     scores: tuple[float, ...]
+    chain_score: float | None = None
 
     @property
     def best_path(self) -> Path:
@@ -60,8 +68,10 @@ class SearchRound:
 class SearchResult:
     """What :func:`search_policy` found.
 
-    ``pipeline`` runs the searched chain; ``score`` is its own score (one
-    evaluation at the end), ``baseline`` the score of no augmentation
+    ``pipeline`` runs the searched chain; ``score`` is its own score (the
+    final chain's evaluation, or the round's with ``select="best"``: the
+    highest of several noisy scores, so an optimistic estimate), ``baseline``
+    the score of no augmentation
     (:func:`no_augmentation`). ``history`` has one :class:`SearchRound` per
     round; ``evaluations`` counts the calls of ``score`` (within
     ``budget``); ``seconds`` is the wall time of the search. ``states``
@@ -173,6 +183,7 @@ def search_policy(
     max_steps: int = 2,
     start: MarkovChain | None = None,
     magnitudes: Sequence[float] | None = None,
+    select: str = "best",
     progress: bool = True,
     **item: Any,
 ) -> SearchResult:
@@ -182,7 +193,7 @@ def search_policy(
     :func:`augkit.policy.embedding_probe`, or a user's own fine-tuning run.
     ``budget`` bounds the calls of ``score``: one for no augmentation (the
     :attr:`SearchResult.baseline`), one for the final chain, the rest for the
-    rounds. ``time_limit`` (seconds) stops the rounds early; the final
+    rounds (each round's chain, with ``select="best"``, and its new paths). ``time_limit`` (seconds) stops the rounds early; the final
     evaluation still runs.
 
     Each round samples ``population`` paths from the current chain (at most
@@ -195,6 +206,15 @@ def search_policy(
     the way to the fit. The rounds end when the budget or time is spent, or
     when a round samples no new path and the chain has stopped moving (at
     most ``budget`` rounds).
+
+    ``select`` says which chain is the result. ``"best"`` (default) also
+    scores each round's chain as a pipeline (its items draw different
+    paths, which a path's score cannot show: a mixture of operators can beat
+    every single path, as TrivialAugment does) and returns the best-scoring
+    of those chains and the final one; each round then costs one evaluation
+    more. ``"last"`` returns the chain the rounds ended with. On a noisy
+    score the rounds can settle on the luckiest path after a round or two;
+    ``"best"`` keeps the earlier, more mixed chains in the running.
 
     ``magnitudes`` (levels in ``(0, 1]``, for example ``(0.5, 1.0)``) makes
     each operator that declares a magnitude (a non-empty
@@ -227,6 +247,7 @@ def search_policy(
     smoothing = check_number("smoothing", smoothing, low=0.0, low_inclusive=False)
     max_steps = check_int("max_steps", max_steps, low=1)
     progress = check_bool("progress", progress)
+    select = check_choice("select", select, SELECT)
     ops, states = magnitude_states(ops, magnitudes)
     m = len(ops)
     if start is None:
@@ -263,9 +284,14 @@ def search_policy(
         cache[()] = baseline
         spent = 1
         history: list[SearchRound] = []
-        while spent < budget - 1:
+        per_round = 1 if select == "best" else 0  # the chain's own evaluation
+        while spent < budget - 1 - per_round:
             if time_limit is not None and time.monotonic() - began >= time_limit:
                 break
+            chain_score = None
+            if per_round:
+                chain_score = evaluate(Pipeline(ops, chain, **item))
+                spent += 1
             paths = [tuple(chain.sample(rng)) for _ in range(population)]
             new = list(dict.fromkeys(p for p in paths if p not in cache))
             if len(new) > budget - 1 - spent:
@@ -278,7 +304,9 @@ def search_policy(
                 cache[p] = evaluate(_path_pipeline(ops, p, item))
                 spent += 1
             scores = [cache[p] for p in paths]
-            history.append(SearchRound(chain, float(np.mean(scores)), tuple(paths), tuple(scores)))
+            history.append(
+                SearchRound(chain, float(np.mean(scores)), tuple(paths), tuple(scores), chain_score)
+            )
             order = np.argsort(-np.asarray(scores), kind="stable")
             cutoff = scores[int(order[min(n_elite, len(paths)) - 1])]
             weights = [1.0 if s >= cutoff else 0.0 for s in scores]
@@ -299,6 +327,11 @@ def search_policy(
         pipeline = Pipeline(ops, chain, **item)
         final = evaluate(pipeline)
         spent += 1
+        if select == "best":
+            # The highest score wins; ties keep the final chain, then the earliest round.
+            for r in history:
+                if r.chain_score is not None and r.chain_score > final:
+                    pipeline, final = Pipeline(ops, r.chain, **item), r.chain_score
     finally:
         bar.close()
     return SearchResult(

@@ -143,6 +143,7 @@ def test_progress_bar_counts_evaluations(capsys: pytest.CaptureFixture[str]) -> 
         ({"max_steps": 0}, ValueError, "max_steps must be"),
         ({"start": MarkovChain([1.0], [[0.0]])}, ValueError, "start has 1 states for 3"),
         ({"start": [1.0]}, TypeError, "start must be a MarkovChain"),
+        ({"select": "first"}, ValueError, "select must be one of 'best', 'last'"),
         ({"score": lambda p: "high"}, TypeError, "score must return a number"),
         ({"score": lambda p: math.nan}, ValueError, "score returned NaN"),
     ],
@@ -151,3 +152,39 @@ def test_search_errors(kwargs: dict[str, Any], error: type, message: str) -> Non
     args: dict[str, Any] = {"ops": OPS, "score": Counting({}), "progress": False, **kwargs}
     with pytest.raises(error, match=message):
         search_policy(**args)
+
+
+class Diversity:
+    """Rewards outputs that differ from one another: only a mixture of operators scores high."""
+
+    def __call__(self, pipe: Pipeline) -> float:
+        outs = pipe.augment_batch(["x"] * 24, seed=0)
+        tags = {w[0] for out in outs for w in out.split()[1:]}
+        lengths = [len(out.split()) - 1 for out in outs]
+        return len(tags) - 0.5 * float(np.mean(lengths))
+
+
+def test_best_selection_finds_a_mixture_that_beats_every_path() -> None:
+    result = search_policy(OPS, Diversity(), budget=20, seed=0, progress=False)
+    path_scores = [s for r in result.history for s in r.scores]
+    assert result.score > max(path_scores)  # no single path mixes tags
+    assert all(r.chain_score is not None for r in result.history)
+    candidates = [r.chain_score for r in result.history]
+    assert result.score >= max(c for c in candidates if c is not None)
+    chosen = [r for r in result.history if r.chain == result.chain]
+    assert not chosen or chosen[0].chain_score == result.score
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_best_returns_the_highest_scoring_chain_it_saw(seed: int) -> None:
+    score = Counting({"a": 0.6, "b": 0.5, "c": -0.2}, seed=seed % 7)
+    best = search_policy(OPS, score, budget=16, seed=seed, progress=False)
+    seen = [r.chain_score for r in best.history]
+    assert None not in seen
+    assert best.score >= max(seen, default=-math.inf)  # type: ignore[type-var]
+    assert score(best.pipeline) == best.score  # the score is the chosen chain's own
+    assert score.calls - 1 == best.evaluations <= 16
+    last = search_policy(OPS, score, budget=16, seed=seed, select="last", progress=False)
+    assert all(r.chain_score is None for r in last.history)
+    assert score(last.pipeline) == last.score
