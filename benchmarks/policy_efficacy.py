@@ -610,8 +610,9 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def task_parser(description: str) -> argparse.ArgumentParser:
+    """The options every text efficacy benchmark takes: the task, the search, the output."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--splits", type=int, default=10, help="random training splits")
     parser.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32], help="total N")
     parser.add_argument("--budget", type=int, default=16, help="search evaluations per split")
@@ -623,14 +624,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="tiny run to check the script works")
     parser.add_argument(
-        "--out",
-        type=Path,
-        help="result file (default results/policy_efficacy.json; policy_efficacy_spam.json for --corpus spam)",
+        "--out", type=Path, help="result file (default results/<benchmark>[_<corpus>].json)"
     )
+    return parser
+
+
+def parse_task_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None, benchmark: str
+) -> argparse.Namespace:
+    """Parsed options; ``--out`` defaults to results/<benchmark>.json (``_spam`` for spam)."""
     args = parser.parse_args(argv)
     if args.out is None:
         suffix = "" if args.corpus == "sotu" else f"_{args.corpus}"
-        args.out = Path(__file__).parent / "results" / f"policy_efficacy{suffix}.json"
+        args.out = Path(__file__).parent / "results" / f"{benchmark}{suffix}.json"
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = task_parser(__doc__.splitlines()[0])
+    args = parse_task_args(parser, argv, "policy_efficacy")
     if args.quick:
         args.splits, args.sizes, args.budget, args.test_per_class = 2, [8], 4, 8
         args.population, args.folds = 4, 2
