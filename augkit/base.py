@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, TypeVar, final
+from typing import Any, TypeVar, final
 
 import numpy as np
 
@@ -107,8 +107,9 @@ class BaseAugmenter:
     needs_label: bool = False
     #: The constructor arguments that set the operator's strength (numbers, or sequences
     #: of numbers such as a ``(min, max)`` range), which :meth:`with_magnitude` scales.
-    #: Empty: the operator declares no magnitude.
-    magnitude_params: ClassVar[tuple[str, ...]] = ()
+    #: Empty: the operator declares no magnitude. A class attribute, or set per
+    #: instance when the configuration decides which arguments matter.
+    magnitude_params: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -171,8 +171,6 @@ class ChunkRecombination(TextAugmenter):
     A text with fewer than two chunks comes back unchanged in every mode.
     """
 
-    magnitude_params = ("rate", "drop", "repeat")
-
     def __init__(
         self,
         unit: str = "sentence",
@@ -247,6 +245,11 @@ class ChunkRecombination(TextAugmenter):
             self.pool_labels = labels
         # Labelled donors are matched to the item's label, which the pipeline passes along.
         self.needs_label = self.pool_labels is not None
+        # The strengths this configuration uses: a shuffle without drops or repeats has none
+        # (a policy search then gives it one state, not one per magnitude level).
+        used = {"rate": self.mode == "splice" and self.rate > 0, "drop": self.drop > 0}
+        used["repeat"] = self.repeat > 0
+        self.magnitude_params = tuple(name for name, on in used.items() if on)
         if self.mode == "splice" and self.pool is None:
             raise ValueError(
                 "mode='splice' needs a pool of donor texts: pass pool=[...] (and "

@@ -96,6 +96,16 @@ def test_built_in_operators_scale_only_their_declared_arguments(op: Any, m: floa
         assert after == before
 
 
+def test_chunk_recombination_declares_only_the_strengths_it_uses() -> None:
+    assert ChunkRecombination(unit="sentence", mode="shuffle").magnitude_params == ()
+    assert ChunkRecombination(mode="shuffle", drop=0.1).magnitude_params == ("drop",)
+    splice = ChunkRecombination(mode="splice", pool=["A."], rate=0.5, repeat=0.2)
+    assert splice.magnitude_params == ("rate", "repeat")
+    assert ChunkRecombination(mode="splice", pool=[], rate=0.0).magnitude_params == ()
+    with pytest.raises(TypeError, match="declares no magnitude"):
+        ChunkRecombination().with_magnitude(0.5)
+
+
 def test_rotate_at_half_magnitude_turns_half_as_far() -> None:
     angles = [
         Rotate(30).with_magnitude(0.5).sample_params(None, _rng(i))["angle"] for i in range(300)
