@@ -514,6 +514,25 @@ class Pipeline:
             item = {"key": self.lens.key, "label": self.lens.label, **item}
         return Pipeline(self.ops, self.chain, state_ops=self.state_ops, **item)
 
+    def with_operators(self, ops: Sequence[Any]) -> Pipeline:
+        """The same chain, state mapping and item lens over other operators, one per operator.
+
+        For operators rebuilt from other data, for example one fold's
+        training texts (:func:`augkit.policy.embedding_probe` does this with
+        its ``operators=``): ``ops[i]`` takes the place of ``self.ops[i]``.
+        """
+        if isinstance(ops, (str, bytes)) or not isinstance(ops, Sequence):
+            raise TypeError(f"ops must be a list of operators, got {type(ops).__name__}")
+        if len(ops) != len(self.ops):
+            raise ValueError(
+                f"got {len(ops)} operators for a pipeline of {len(self.ops)}: give one per operator"
+            )
+        if isinstance(self.lens, FieldLens):
+            item: dict[str, Any] = {"key": self.lens.key, "label": self.lens.label}
+        else:
+            item = {"targets": self.lens}
+        return Pipeline(list(ops), self.chain, state_ops=self.state_ops, **item)
+
     @property
     def key(self) -> str | None:
         """The augmented field of mapping items (``None``: items are augmented whole)."""

@@ -52,8 +52,8 @@ Arms:
   sentence shuffle, same-party sentence splicing).
 - ``searched``: ``search_policy`` over the same four operators (budget 16,
   population 4), scored by ``embedding_probe`` (frozen MiniLM embeddings,
-  logistic regression, 4 folds) on the training split only, exactly as in
-  policy_efficacy.py; then fine-tuned with the searched pipeline.
+  logistic regression, 4 folds, operators rebuilt per probe fold) on the
+  training split only, exactly as in policy_efficacy.py; then fine-tuned with the searched pipeline.
 - ``searched + filtered``: the searched pipeline through
   ``pipeline.filtered(QualityFilter(...), max_tries=4)``, the filter fitted on
   the split's originals with the frozen MiniLM embeddings: Mahalanobis
@@ -358,7 +358,9 @@ def run_job(job: Job) -> Outcome:
     out.synonyms = st.synonyms
     ops = operators(job.texts, job.labels)
     c0, t0 = time.process_time(), time.perf_counter()
-    score = embedding_probe(st.emb, job.texts, job.labels, folds=job.folds, seed=job.split)
+    score = embedding_probe(
+        st.emb, job.texts, job.labels, folds=job.folds, seed=job.split, operators=operators
+    )
     result = search_policy(
         ops, score, budget=job.budget, population=job.population, seed=job.split, progress=False
     )

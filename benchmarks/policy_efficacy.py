@@ -37,7 +37,9 @@ of them per copy); ``trivial_augment`` and ``rand_augment(n=2)`` over the
 four operators; the ``eda`` preset over insertion, deletion and shuffle (a
 Vocabulary instead of WordNet synonyms); ``search_policy`` over the four
 operators, scored by ``embedding_probe`` with 4 folds on the training split
-only (the test set is never seen by the search); and the searched pipeline
+only (the test set is never seen by the search; the operators are rebuilt
+from each probe fold's training texts, ``operators=``, so no held-out
+sentence leaks into a training fold); and the searched pipeline
 through the label-aware quality filter (:func:`label_aware_filter`, fitted
 on the split's originals).
 
@@ -503,7 +505,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "eda": eda(ops[:3]),
         }
         began = time.perf_counter()
-        score = embedding_probe(emb, texts, labels, folds=args.folds, seed=split)
+        # The operators are rebuilt from each probe fold's training texts: built from the
+        # whole split, the splice and insertion operators would copy held-out sentences
+        # and words into the training folds, and the search would reward the leak.
+        score = embedding_probe(
+            emb, texts, labels, folds=args.folds, seed=split, operators=operators
+        )
         result = search_policy(
             ops,
             score,

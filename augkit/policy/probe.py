@@ -42,6 +42,7 @@ def embedding_probe(
     seed: int = 0,
     C: float = 1.0,
     max_iter: int = 1000,
+    operators: Callable[[list[str], list[Hashable]], Sequence[Any]] | None = None,
 ) -> Callable[[Pipeline], float]:
     """``score(pipeline) -> float``: k-fold accuracy of logistic regression on frozen embeddings.
 
@@ -59,6 +60,15 @@ def embedding_probe(
     originals (and any copy a pipeline leaves unchanged) are embedded once.
     ``emb`` is any object with ``embed(texts)`` returning one row per text
     (:class:`augkit.quality.TextEmbedder`, or your own).
+
+    ``operators(texts, labels) -> ops`` rebuilds the pipeline's operators
+    from each fold's training texts and labels (one per operator of the
+    scored pipeline, in order), and the fold's copies come from
+    ``pipeline.with_operators(ops)``. Give it when an operator draws from
+    the data itself (a splice pool, a vocabulary of the corpus): built from
+    all the texts, such an operator copies held-out sentences into the
+    training folds, and the score rewards that leak. Without it, the
+    pipeline's operators are used as they are for every fold.
     """
     embed = getattr(emb, "embed", None)
     if not callable(embed):
@@ -73,6 +83,10 @@ def embedding_probe(
     if len(labels) != len(texts):
         raise ValueError(
             f"got {len(texts)} texts but {len(labels)} labels: give one label per text"
+        )
+    if operators is not None and not callable(operators):
+        raise TypeError(
+            f"operators must be a callable (texts, labels) -> ops, got {type(operators).__name__}"
         )
     folds = check_int("folds", folds, low=2)
     copies = check_int("copies", copies, low=1)
@@ -107,22 +121,43 @@ def embedding_probe(
 
     originals = vectors(texts)
     items = list(zip(texts, labels))
+    # Per fold, the operators built from its training part (once: the probe's lifetime).
+    fold_ops = (
+        None
+        if operators is None
+        else [
+            list(operators([texts[i] for i in train], [labels[i] for i in train]))
+            for train, _ in splits
+        ]
+    )
 
-    def score(pipeline: Pipeline) -> float:
-        """Mean held-out accuracy with ``pipeline``'s copies added to every training fold."""
-        outs = pipeline.augment_batch(items, seed=seed, n=copies)
+    def copies_of(pipeline: Pipeline, which: Sequence[int]) -> NDArray[np.float64]:
+        """Embedded copies of ``texts[which]``, ``(len(which), copies, dim)``; item indices
+        are the texts' own, so a text's copy is the same whichever fold asks."""
+        chosen = [items[i] for i in which]
+        outs = pipeline.augment_batch(chosen, seed=seed, n=copies, indices=list(which))
         aug = [[out[0] if isinstance(out, tuple) else out for out in variants] for variants in outs]
-        for i, variants in enumerate(aug):
+        for i, variants in zip(which, aug):
             for v in variants:
                 if not isinstance(v, str):
                     raise TypeError(
                         f"the pipeline returned {type(v).__name__} for texts[{i}]: the probe "
                         "needs a text pipeline"
                     )
-        copied = vectors([v for variants in aug for v in variants]).reshape(len(texts), copies, -1)
+        flat = [v for variants in aug for v in variants]
+        return vectors(flat).reshape(len(which), copies, -1)
+
+    def score(pipeline: Pipeline) -> float:
+        """Mean held-out accuracy with ``pipeline``'s copies added to every training fold."""
+        everyone = None if fold_ops is not None else copies_of(pipeline, range(len(texts)))
         accuracies = []
-        for train, test in splits:
-            x = np.concatenate([originals[train], copied[train].reshape(-1, originals.shape[1])])
+        for f, (train, test) in enumerate(splits):
+            if fold_ops is None:
+                assert everyone is not None
+                copied = everyone[train]
+            else:
+                copied = copies_of(pipeline.with_operators(fold_ops[f]), train.tolist())
+            x = np.concatenate([originals[train], copied.reshape(-1, originals.shape[1])])
             target = np.concatenate([y[train], np.repeat(y[train], copies)])
             model = LogisticRegression(C=C, max_iter=max_iter)
             model.fit(x, target)

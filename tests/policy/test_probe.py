@@ -158,3 +158,86 @@ def test_probe_refuses_a_pipeline_that_does_not_return_text() -> None:
     score = embedding_probe(NgramEmbedder(), texts, labels, folds=3)
     with pytest.raises(TypeError, match="needs a text pipeline"):
         score(Pipeline.sequence([ToImage()]))
+
+
+def _noise_corpus(n: int = 40) -> tuple[list[str], list[int]]:
+    """Texts of random made-up words with labels unrelated to them: nothing to learn."""
+    rng = np.random.default_rng(5)
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+
+    def sentence() -> str:
+        return " ".join("".join(rng.choice(letters, 5)) for _ in range(4)) + "."
+
+    texts = [f"{sentence()} {sentence()}" for _ in range(n)]
+    return texts, [int(v) for v in rng.integers(0, 2, n)]
+
+
+def _appender(texts: list[str], labels: list[int]) -> list[Any]:
+    """Appends donor sentences of the item's label, drawn from ``texts``."""
+    from augkit.text import ChunkRecombination
+
+    return [
+        ChunkRecombination(
+            unit="sentence", mode="splice", splice="append", rate=1.0, pool=texts,
+            pool_labels=labels,
+        )
+    ]  # fmt: skip
+
+
+def test_operators_built_from_all_texts_leak_held_out_texts_and_per_fold_ones_do_not() -> None:
+    texts, labels = _noise_corpus()
+    emb = NgramEmbedder(dim=1024)
+    pipe = Pipeline.sequence(_appender(texts, labels))
+    leaky = embedding_probe(emb, texts, labels, folds=4)
+    safe = embedding_probe(emb, texts, labels, folds=4, operators=_appender)
+    base = leaky(no_augmentation(pipe.ops))
+    assert base == safe(no_augmentation(pipe.ops))  # no operator runs: the same score
+    # The donors of a training text include held-out texts with their labels: the
+    # classifier learns the test fold itself.
+    assert leaky(pipe) > base + 0.15
+    assert safe(pipe) < leaky(pipe) - 0.15
+
+
+def test_operators_are_built_once_per_fold_from_its_training_texts_only() -> None:
+    texts, labels = corpus(20)
+    calls: list[tuple[list[str], list[Any]]] = []
+
+    def build(train_texts: list[str], train_labels: list[Any]) -> list[Any]:
+        calls.append((train_texts, train_labels))
+        return [Tag("a")]
+
+    score = embedding_probe(NgramEmbedder(), texts, labels, folds=4, operators=build)
+    assert len(calls) == 4
+    seen: list[str] = []
+    for train_texts, train_labels in calls:
+        assert len(train_texts) == 15 and set(train_texts) <= set(texts)
+        assert train_labels == [labels[texts.index(t)] for t in train_texts]
+        seen += [t for t in texts if t not in train_texts]
+    assert sorted(seen) == sorted(texts)  # every text is held out exactly once
+    pipe = Pipeline.sequence([Tag("a")])
+    assert score(pipe) == embedding_probe(NgramEmbedder(), texts, labels, folds=4)(pipe)
+    with pytest.raises(TypeError, match="operators must be a callable"):
+        embedding_probe(NgramEmbedder(), texts, labels, operators=[Tag("a")])  # type: ignore[arg-type]
+
+
+def test_with_operators_keeps_the_chain_states_and_lens() -> None:
+    from augkit import MarkovChain
+
+    pipe = Pipeline(
+        [Tag("a"), Tag("b")],
+        MarkovChain([0.5, 0.5, 0.0], [[0, 0, 1], [0, 0, 0], [0, 0, 0]]),
+        state_ops=(0, 1, 0),
+        key="body",
+        label="y",
+    )
+    other = pipe.with_operators([Tag("c"), Tag("d")])
+    assert other.chain == pipe.chain and other.state_ops == pipe.state_ops
+    assert (other.key, other.lens.label) == ("body", "y")
+    for i in range(10):
+        a = pipe.augment({"body": "x", "y": 0}, seed=i)["body"]
+        b = other.augment({"body": "x", "y": 0}, seed=i)["body"]
+        assert a.replace(" a", " c").replace(" b", " d") == b
+    with pytest.raises(ValueError, match="got 1 operators for a pipeline of 2"):
+        pipe.with_operators([Tag("c")])
+    with pytest.raises(TypeError, match="ops must be a list"):
+        pipe.with_operators(Tag("c"))  # type: ignore[arg-type]
