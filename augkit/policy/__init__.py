@@ -19,7 +19,13 @@ from __future__ import annotations
 from .hmm import HiddenMarkovChain
 from .presets import eda, rand_augment, trivial_augment, uda_back_translation
 from .probe import embedding_probe
-from .search import SearchResult, SearchRound, no_augmentation, search_policy
+from .search import (
+    SearchResult,
+    SearchRound,
+    magnitude_states,
+    no_augmentation,
+    search_policy,
+)
 
 __all__ = [
     "HiddenMarkovChain",
@@ -27,6 +33,7 @@ __all__ = [
     "SearchRound",
     "eda",
     "embedding_probe",
+    "magnitude_states",
     "no_augmentation",
     "rand_augment",
     "search_policy",

@@ -68,7 +68,10 @@ def embedding_probe(
     the data itself (a splice pool, a vocabulary of the corpus): built from
     all the texts, such an operator copies held-out sentences into the
     training folds, and the score rewards that leak. Without it, the
-    pipeline's operators are used as they are for every fold.
+    pipeline's operators are used as they are for every fold. A magnitude
+    search scores pipelines over one operator per (operator, level) state:
+    build those, ``lambda t, y: magnitude_states(build(t, y), levels)[0]``
+    (:func:`augkit.policy.magnitude_states`).
     """
     embed = getattr(emb, "embed", None)
     if not callable(embed):
@@ -156,7 +159,15 @@ def embedding_probe(
                 assert everyone is not None
                 copied = everyone[train]
             else:
-                copied = copies_of(pipeline.with_operators(fold_ops[f]), train.tolist())
+                ops = fold_ops[f]
+                if len(ops) != len(pipeline.ops):
+                    raise ValueError(
+                        f"operators(...) built {len(ops)} operators for a pipeline of "
+                        f"{len(pipeline.ops)}: it must build one per operator of the scored "
+                        "pipeline (with search_policy(magnitudes=levels), build the expanded "
+                        "states: magnitude_states(build(texts, labels), levels)[0])"
+                    )
+                copied = copies_of(pipeline.with_operators(ops), train.tolist())
             x = np.concatenate([originals[train], copied.reshape(-1, originals.shape[1])])
             target = np.concatenate([y[train], np.repeat(y[train], copies)])
             model = LogisticRegression(C=C, max_iter=max_iter)

@@ -241,3 +241,29 @@ def test_with_operators_keeps_the_chain_states_and_lens() -> None:
         pipe.with_operators([Tag("c")])
     with pytest.raises(TypeError, match="ops must be a list"):
         pipe.with_operators(Tag("c"))  # type: ignore[arg-type]
+
+
+def test_a_magnitude_search_with_per_fold_operators_builds_the_states() -> None:
+    from augkit.policy import magnitude_states
+    from augkit.text import RandomInsertion, Vocabulary
+
+    texts, labels = corpus(16)
+
+    def build(t: list[str], y: list[Any]) -> list[Any]:
+        return [RandomInsertion(Vocabulary.from_corpus(t), rate=0.4), Tag("a")]
+
+    levels = (0.5, 1.0)
+    wrong = embedding_probe(NgramEmbedder(), texts, labels, folds=4, operators=build)
+    states = embedding_probe(
+        NgramEmbedder(),
+        texts,
+        labels,
+        folds=4,
+        operators=lambda t, y: magnitude_states(build(t, y), levels)[0],
+    )
+    with pytest.raises(ValueError, match=r"built 2 operators for a pipeline of 3.*magnitude_"):
+        search_policy(build(texts, labels), wrong, budget=4, magnitudes=levels, progress=False)
+    result = search_policy(
+        build(texts, labels), states, budget=6, magnitudes=levels, progress=False
+    )
+    assert len(result.pipeline.ops) == 3
