@@ -88,7 +88,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _timing import environment, write_json
-from policy_efficacy import se
+from policy_efficacy import paired_cell
 
 from augkit import Pipeline
 from augkit.image import RandomCrop, RandomResizedCrop, Rotate
@@ -498,15 +498,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-def paired_p(d: np.ndarray) -> float:
-    """Two-sided p-value of the paired t-test of the differences ``d`` (1.0 when they are 0)."""
-    from scipy import stats
-
-    if len(d) < 2 or np.allclose(d, d[0]):
-        return 1.0 if len(d) < 2 or d[0] == 0 else 0.0
-    return float(stats.ttest_1samp(d, 0.0).pvalue)
-
-
 def summary(
     args: argparse.Namespace,
     acc: dict[str, dict[str, list[float]]],
@@ -522,18 +513,9 @@ def summary(
     for model in MODELS:
         cells[model] = {}
         for arm in ARMS:
-            a = np.array(acc[model][arm])
-            d = a - np.array(acc[model]["none"])
-            p = paired_p(d)
-            cells[model][arm] = {
-                "accuracies": [round(float(v), 4) for v in a],
-                "mean": float(a.mean()),
-                "se": se(a),
-                "diff_vs_none": float(d.mean()),
-                "diff_se": se(d),
-                "p_paired_t": p,
-                "significant_5pct": bool(p < 0.05),
-            }
+            cell = paired_cell(acc[model][arm], acc[model]["none"])
+            p = cell["p_paired_t"]
+            cells[model][arm] = {**cell, "significant_5pct": p is not None and p < 0.05}
     n = len(acc["svc"]["none"])
     return {
         "benchmark": "digits_efficacy",

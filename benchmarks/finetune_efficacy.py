@@ -120,8 +120,8 @@ from policy_efficacy import (
     label_aware_filter,
     nlpaug_eda_ops,
     operators,
+    paired_cell,
     parse_task_args,
-    se,
     task_parser,
 )
 
@@ -458,18 +458,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return summary(args, info, done, time.perf_counter() - t0, time.process_time() - c0)
 
 
-def _p_value(d: np.ndarray) -> float | None:
-    """Two-sided paired t-test of the differences ``d`` against 0."""
-    if len(d) < 2:
-        return None
-    s = se(d)
-    if s == 0.0:
-        return 1.0 if float(d.mean()) == 0.0 else 0.0
-    from scipy.stats import t
-
-    return float(2 * t.sf(abs(float(d.mean())) / s, len(d) - 1))
-
-
 def summary(
     args: argparse.Namespace,
     info: dict[str, Any],
@@ -485,16 +473,12 @@ def summary(
         cells[arm] = {}
         for n in sizes:
             have = [s for s in splits if (s, n) in by]
-            a = np.array([by[s, n].accuracy[arm] for s in have])
-            d = a - np.array([by[s, n].accuracy["none"] for s in have])
             cell: dict[str, Any] = {
                 "splits": have,
-                "accuracies": [round(float(x), 4) for x in a],
-                "mean": float(a.mean()) if len(a) else None,
-                "se": se(a),
-                "diff_vs_none": float(d.mean()) if len(d) else None,
-                "diff_se": se(d),
-                "p_paired_t": _p_value(d) if arm != "none" else None,
+                **paired_cell(
+                    [by[s, n].accuracy[arm] for s in have],
+                    [by[s, n].accuracy["none"] for s in have],
+                ),
                 "fine_tune_wall_s": float(np.mean([by[s, n].wall_s[arm] for s in have]))
                 if have
                 else None,
@@ -503,6 +487,8 @@ def summary(
                 else None,
                 "steps": by[have[0], n].steps if have else None,
             }
+            if arm == "none":
+                cell["p_paired_t"] = None  # no test against itself
             if arm == "searched + filtered" and have:
                 cell["accepted"] = float(np.mean([by[s, n].filter["accepted"] for s in have]))
                 cell["tries"] = float(np.mean([by[s, n].filter["tries"] for s in have]))

@@ -567,15 +567,7 @@ def summary(
     for arm in ARMS:
         cells[arm] = {}
         for n in sizes:
-            a = np.array(acc[arm][n])
-            d = a - np.array(acc["none"][n])
-            cells[arm][str(n)] = {
-                "accuracies": [round(float(x), 4) for x in a],
-                "mean": float(a.mean()),
-                "se": se(a),
-                "diff_vs_none": float(d.mean()),
-                "diff_se": se(d),
-            }
+            cells[arm][str(n)] = paired_cell(acc[arm][n], acc["none"][n])
     return {
         "benchmark": "policy_efficacy",
         **environment(1, timing="one run, wall clock (time.perf_counter)"),
@@ -599,6 +591,34 @@ def summary(
 
 def se(a: np.ndarray) -> float:
     return float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else 0.0
+
+
+def paired_p(d: np.ndarray) -> float | None:
+    """Two-sided p-value of the paired t-test of the differences ``d`` against 0 (scipy's
+    ``ttest_1samp``); ``None`` for fewer than two, 1.0 / 0.0 when all differences are
+    equal (zero / not zero), where the t statistic is undefined."""
+    if len(d) < 2:
+        return None
+    if np.allclose(d, d[0]):
+        return 1.0 if d[0] == 0 else 0.0
+    from scipy import stats
+
+    return float(stats.ttest_1samp(d, 0.0).pvalue)
+
+
+def paired_cell(accuracies: Sequence[float], none: Sequence[float]) -> dict[str, Any]:
+    """One arm's accuracies over splits beside no augmentation's (paired by split): the
+    values, mean +- SE, the paired difference +- SE and its t-test p-value."""
+    a = np.asarray(accuracies, dtype=np.float64)
+    d = a - np.asarray(none, dtype=np.float64)
+    return {
+        "accuracies": [round(float(x), 4) for x in a],
+        "mean": float(a.mean()) if len(a) else None,
+        "se": se(a),
+        "diff_vs_none": float(d.mean()) if len(d) else None,
+        "diff_se": se(d),
+        "p_paired_t": paired_p(d),
+    }
 
 
 def table(result: dict[str, Any]) -> str:
