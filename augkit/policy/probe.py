@@ -150,24 +150,27 @@ def embedding_probe(
         flat = [v for variants in aug for v in variants]
         return vectors(flat).reshape(len(which), copies, -1)
 
+    def fold_copies(pipeline: Pipeline) -> list[NDArray[np.float64]]:
+        """Each fold's embedded copies of its training texts."""
+        if fold_ops is None:
+            everyone = copies_of(pipeline, range(len(texts)))
+            return [everyone[train] for train, _ in splits]
+        if len(fold_ops[0]) != len(pipeline.ops):
+            raise ValueError(
+                f"operators(...) built {len(fold_ops[0])} operators for a pipeline of "
+                f"{len(pipeline.ops)}: it must build one per operator of the scored "
+                "pipeline (with search_policy(magnitudes=levels), build the expanded "
+                "states: magnitude_states(build(texts, labels), levels)[0])"
+            )
+        return [
+            copies_of(pipeline.with_operators(ops), train.tolist())
+            for ops, (train, _) in zip(fold_ops, splits)
+        ]
+
     def score(pipeline: Pipeline) -> float:
         """Mean held-out accuracy with ``pipeline``'s copies added to every training fold."""
-        everyone = None if fold_ops is not None else copies_of(pipeline, range(len(texts)))
         accuracies = []
-        for f, (train, test) in enumerate(splits):
-            if fold_ops is None:
-                assert everyone is not None
-                copied = everyone[train]
-            else:
-                ops = fold_ops[f]
-                if len(ops) != len(pipeline.ops):
-                    raise ValueError(
-                        f"operators(...) built {len(ops)} operators for a pipeline of "
-                        f"{len(pipeline.ops)}: it must build one per operator of the scored "
-                        "pipeline (with search_policy(magnitudes=levels), build the expanded "
-                        "states: magnitude_states(build(texts, labels), levels)[0])"
-                    )
-                copied = copies_of(pipeline.with_operators(ops), train.tolist())
+        for copied, (train, test) in zip(fold_copies(pipeline), splits):
             x = np.concatenate([originals[train], copied.reshape(-1, originals.shape[1])])
             target = np.concatenate([y[train], np.repeat(y[train], copies)])
             model = LogisticRegression(C=C, max_iter=max_iter)
