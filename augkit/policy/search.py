@@ -193,8 +193,9 @@ def search_policy(
     :func:`augkit.policy.embedding_probe`, or a user's own fine-tuning run.
     ``budget`` bounds the calls of ``score``: one for no augmentation (the
     :attr:`SearchResult.baseline`), one for the final chain, the rest for the
-    rounds (each round's chain, with ``select="best"``, and its new paths). ``time_limit`` (seconds) stops the rounds early; the final
-    evaluation still runs.
+    rounds (each round's chain, with ``select="best"``, and its new paths).
+    ``time_limit`` (seconds) stops the rounds early; the final evaluation
+    still runs.
 
     Each round samples ``population`` paths from the current chain (at most
     ``max_steps`` operators each); every distinct path is scored once (a
@@ -227,9 +228,9 @@ def search_policy(
     state; stop half the time after each step); it must have one state per
     operator (per operator and level with ``magnitudes``), and its
     ``max_steps`` is replaced by ``max_steps``. Deterministic for a
-    ``seed`` (given a deterministic ``score``). ``progress`` shows a tqdm bar (when tqdm is
-    installed). ``item``: ``key``, ``label`` or ``targets`` for the
-    pipelines, as for :class:`augkit.Pipeline`.
+    ``seed`` (given a deterministic ``score``). ``progress`` shows a tqdm
+    bar (when tqdm is installed). ``item``: ``key``, ``label`` or
+    ``targets`` for the pipelines, as for :class:`augkit.Pipeline`.
     """
     if isinstance(ops, (str, bytes)) or not isinstance(ops, Sequence):
         raise TypeError(f"ops must be a list of operators, got {type(ops).__name__}")
@@ -256,10 +257,13 @@ def search_policy(
         if not isinstance(start, MarkovChain):
             raise TypeError(f"start must be a MarkovChain, got {type(start).__name__}")
         if start.n_states != m:
-            what = "operators" if magnitudes is None else "(operator, magnitude) states"
+            what, per = (
+                ("operators", "operator")
+                if magnitudes is None
+                else ("(operator, magnitude) states", "operator and magnitude level")
+            )
             raise ValueError(
-                f"start has {start.n_states} states for {m} {what}: give one state per "
-                + ("operator" if magnitudes is None else "operator and magnitude level")
+                f"start has {start.n_states} states for {m} {what}: give one state per {per}"
             )
         chain = MarkovChain(start.start, start.transitions, max_steps=max_steps)
     began = time.monotonic()
